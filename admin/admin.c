@@ -1,0 +1,236 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "pwhash.h"
+
+void
+admin_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cuttle: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+admin_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cuttle %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see `cuttle help %s`)\n", cmd);
+	return EXIT_USAGE;
+}
+
+struct store *
+admin_open_store(struct admin *a, int *exit_r)
+{
+	struct store *st;
+	char err[512];
+	int rc;
+
+	rc = store_open(a->conf->store_path, STORE_WRITE, a->conf->busy_timeout,
+	    &st, err, sizeof(err));
+	if (rc != STORE_OK) {
+		admin_err("%s", err);
+		*exit_r = EXIT_STORE;
+		return NULL;
+	}
+	return st;
+}
+
+int
+admin_user_name(struct admin *a, const char *cmd, const char *arg,
+    char name[static UTIL_NAME_MAX + 1])
+{
+	const char *why;
+	size_t len = strlen(arg);
+
+	if (!util_name_valid(arg, len, &why))
+		return admin_usage(cmd, "'%.60s': %s", arg, why);
+	memcpy(name, arg, len + 1);
+	if (a->conf->username_case == CONF_CASE_FOLD)
+		util_fold_name(name);
+	return 0;
+}
+
+/* Read one line from fd into buf without its line end. */
+static int
+read_line(int fd, char *buf, size_t size, size_t *len_r)
+{
+	size_t n = 0;
+	char c;
+
+	for (;;) {
+		ssize_t r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (c == '\n')
+			break;
+		if (n + 1 >= size)
+			return -2;
+		buf[n++] = c;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	*len_r = n;
+	return 0;
+}
+
+static int
+check_password(const char *buf, size_t len)
+{
+	if (len == 0) {
+		admin_err("empty password refused");
+		return EXIT_NO;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		admin_err("password contains a NUL byte");
+		return EXIT_NO;
+	}
+	return 0;
+}
+
+static int
+prompt(int fd, const char *text, char *buf, size_t size, size_t *len_r)
+{
+	struct termios old, quiet;
+	int rc;
+
+	if (write(fd, text, strlen(text)) < 0)
+		return -1;
+	if (tcgetattr(fd, &old) != 0)
+		return -1;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
+		return -1;
+	rc = read_line(fd, buf, size, len_r);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		rc = -1;
+	return rc;
+}
+
+/* An alphabet without look-alikes (0/O, 1/l/I) for passwords read aloud. */
+static const char gen_alphabet[] =
+    "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+#define GEN_LENGTH 20	/* 57^20: about 116 bits */
+
+int
+admin_new_password(enum pw_source src, const char *user, char *buf,
+    size_t size, size_t *len_r)
+{
+	char again[ADMIN_PASSWORD_MAX + 2], text[UTIL_NAME_MAX + 64];
+	size_t len2;
+	int fd, rc;
+
+	switch (src) {
+	case PW_GENERATE:
+		for (size_t i = 0; i < GEN_LENGTH; i++)
+			buf[i] = gen_alphabet[pwhash_uniform(sizeof(gen_alphabet) - 1)];
+		buf[GEN_LENGTH] = '\0';
+		*len_r = GEN_LENGTH;
+		return 0;
+	case PW_STDIN:
+		rc = read_line(STDIN_FILENO, buf, size, len_r);
+		if (rc == -2) {
+			admin_err("password on stdin is longer than %d bytes", ADMIN_PASSWORD_MAX);
+			return EXIT_USAGE;
+		}
+		return check_password(buf, *len_r);
+	case PW_PROMPT:
+		break;
+	}
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		admin_err("no terminal to ask for the password on: use --password-stdin or --generate");
+		return EXIT_USAGE;
+	}
+	snprintf(text, sizeof(text), "New password for %s: ", user);
+	rc = prompt(fd, text, buf, size, len_r);
+	if (rc == 0 && (rc = check_password(buf, *len_r)) == 0) {
+		rc = prompt(fd, "Retype the new password: ", again, sizeof(again), &len2);
+		if (rc == 0 && (len2 != *len_r || memcmp(again, buf, len2) != 0)) {
+			admin_err("the passwords do not match; nothing changed");
+			rc = EXIT_NO;
+		}
+	}
+	if (rc < 0) {
+		admin_err("reading the password from the terminal failed");
+		rc = rc == -2 ? EXIT_USAGE : EXIT_STORE;
+	}
+	pwhash_zero(again, sizeof(again));
+	close(fd);
+	return rc;
+}
+
+int
+admin_refresh_dummy(struct admin *a, struct store *st)
+{
+	char cur[PWHASH_STR_MAX], fresh[PWHASH_STR_MAX], rnd[32], err[512];
+	int rc;
+
+	rc = store_setting_get(st, "dummy_hash", cur, sizeof(cur), err, sizeof(err));
+	if (rc < 0) {
+		admin_err("%s", err);
+		return EXIT_STORE;
+	}
+	if (rc == 1 && !pwhash_needs_rehash(cur, a->conf->opslimit, a->conf->memlimit))
+		return 0;
+	/* A random password nobody knows, hashed with the configured limits. */
+	pwhash_random(rnd, sizeof(rnd));
+	rc = pwhash_make(rnd, sizeof(rnd), a->conf->opslimit, a->conf->memlimit, fresh);
+	pwhash_zero(rnd, sizeof(rnd));
+	if (rc != 0) {
+		admin_err("cannot hash: out of memory (lower [hash] memlimit?)");
+		return EXIT_STORE;
+	}
+	if (store_begin(st, err, sizeof(err)) != STORE_OK ||
+	    store_setting_set(st, "dummy_hash", fresh, err, sizeof(err)) != STORE_OK ||
+	    store_commit(st, err, sizeof(err)) != STORE_OK) {
+		store_rollback(st);
+		admin_err("%s", err);
+		return EXIT_STORE;
+	}
+	return 0;
+}
+
+void
+admin_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}

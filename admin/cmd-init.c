@@ -1,0 +1,143 @@
+/* cuttle init: the store directory, cuttle.db, schema migrations. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin.h"
+
+#define DIR_MODE  02770	/* setgid: files made in it get Squid's group */
+#define FILE_MODE 0660
+
+int cmd_init(struct admin *a, int argc, char **argv);
+
+/* mkdir -p for the parents; they are ordinary directories (0755). */
+static int
+make_parents(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash == path)
+		return 0;
+	*slash = '\0';
+	if (mkdir(path, 0755) != 0 && errno == ENOENT && make_parents(path) == 0)
+		(void)mkdir(path, 0755);
+	*slash = '/';
+	return 0;
+}
+
+static int
+own(const char *path, gid_t gid, mode_t mode)
+{
+	if (chown(path, (uid_t)-1, gid) != 0) {
+		admin_err("%s: cannot give it group %u: %s (run `cuttle init` as root, "
+		    "or set [store] squid_group to a group of yours)", path,
+		    (unsigned)gid, strerror(errno));
+		return -1;
+	}
+	if (chmod(path, mode) != 0) {
+		admin_err("%s: chmod: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prepare_dir(const char *dir, gid_t gid)
+{
+	struct stat st;
+	char *copy;
+
+	if (stat(dir, &st) != 0) {
+		if (errno != ENOENT) {
+			admin_err("%s: %s", dir, strerror(errno));
+			return -1;
+		}
+		if ((copy = strdup(dir)) == NULL)
+			return -1;
+		make_parents(copy);
+		free(copy);
+		if (mkdir(dir, 0700) != 0) {
+			admin_err("%s: cannot create the store directory: %s", dir, strerror(errno));
+			return -1;
+		}
+		printf("created %s (mode 2770, group %u)\n", dir, (unsigned)gid);
+	} else if (!S_ISDIR(st.st_mode)) {
+		admin_err("%s: not a directory", dir);
+		return -1;
+	} else if ((st.st_mode & (S_IRWXO | S_ISVTX)) != 0) {
+		/*
+		 * A shared directory such as /tmp must not be narrowed to
+		 * Squid's group; the store wants a directory of its own.
+		 */
+		admin_err("%s: other users can reach this directory (mode %04o); give the "
+		    "store a directory of its own, e.g. --db %s/cuttle/cuttle.db",
+		    dir, (unsigned)(st.st_mode & 07777), dir);
+		return -1;
+	}
+	return own(dir, gid, DIR_MODE);
+}
+
+int
+cmd_init(struct admin *a, int argc, char **argv)
+{
+	char *path = a->conf->store_path, *dircopy, err[512], file[4096];
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	struct group *gr;
+	struct store *st;
+	gid_t gid;
+	int from, rc;
+
+	if (argc > 1)
+		return admin_usage("init", "unexpected argument '%s'", argv[1]);
+	gr = getgrnam(a->conf->squid_group);
+	if (gr == NULL) {
+		admin_err("[store] squid_group: no group '%s' on this system (install squid, "
+		    "or set squid_group in %s to the group Squid's helpers run as)",
+		    a->conf->squid_group, a->config_path);
+		return EXIT_USAGE;
+	}
+	gid = gr->gr_gid;
+	if ((dircopy = strdup(path)) == NULL)
+		return EXIT_STORE;
+	rc = prepare_dir(dirname(dircopy), gid);
+	free(dircopy);
+	if (rc != 0)
+		return EXIT_STORE;
+
+	if (store_open(path, STORE_CREATE, a->conf->busy_timeout, &st, err,
+	    sizeof(err)) != STORE_OK) {
+		admin_err("%s", err);
+		return EXIT_STORE;
+	}
+	from = store_migrate(st, err, sizeof(err));
+	if (from < 0) {
+		admin_err("%s", err);
+		store_close(st);
+		return EXIT_STORE;
+	}
+	rc = admin_refresh_dummy(a, st);
+	/* The WAL files exist while a connection is open: fix them now too. */
+	for (size_t i = 0; rc == 0 && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+		if (access(file, F_OK) == 0 && own(file, gid, FILE_MODE) != 0)
+			rc = EXIT_STORE;
+	}
+	store_close(st);
+	if (rc != 0)
+		return rc;
+	if (from == 0)
+		printf("initialised %s (schema version %d)\n", path, store_schema_version());
+	else if (from < store_schema_version())
+		printf("migrated %s from schema version %d to %d\n", path, from,
+		    store_schema_version());
+	else
+		printf("%s is up to date (schema version %d)\n", path, from);
+	return EXIT_DONE;
+}

@@ -1,0 +1,518 @@
+/* cuttle user …: add, passwd, del, lock, unlock, disable, enable, list, show. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+#include "pwhash.h"
+
+int cmd_user_add(struct admin *a, int argc, char **argv);
+int cmd_user_passwd(struct admin *a, int argc, char **argv);
+int cmd_user_del(struct admin *a, int argc, char **argv);
+int cmd_user_lock(struct admin *a, int argc, char **argv);
+int cmd_user_unlock(struct admin *a, int argc, char **argv);
+int cmd_user_disable(struct admin *a, int argc, char **argv);
+int cmd_user_enable(struct admin *a, int argc, char **argv);
+int cmd_user_list(struct admin *a, int argc, char **argv);
+int cmd_user_show(struct admin *a, int argc, char **argv);
+
+#define COMMENT_MAX 1000
+
+/* Options the user commands share; each command says which it takes. */
+struct user_opts {
+	const char *name;
+	enum pw_source pw;
+	bool pw_given;
+	const char *expires;
+	const char *comment;
+	const char *lock_for;
+	bool json;
+};
+
+enum { O_PW = 1, O_EXPIRES = 2, O_COMMENT = 4, O_FOR = 8, O_JSON = 16, O_NAME = 32 };
+
+static int
+parse_opts(const char *cmd, int argc, char **argv, unsigned allowed,
+    struct user_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pw = PW_PROMPT;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		bool has_next = i + 1 < argc;
+
+		if ((allowed & O_PW) && (strcmp(arg, "--password-stdin") == 0 ||
+		    strcmp(arg, "--generate") == 0)) {
+			if (o->pw_given)
+				return admin_usage(cmd, "give only one of --password-stdin and --generate");
+			o->pw = arg[2] == 'p' ? PW_STDIN : PW_GENERATE;
+			o->pw_given = true;
+		} else if ((allowed & O_EXPIRES) && strcmp(arg, "--expires") == 0 && has_next) {
+			o->expires = argv[++i];
+		} else if ((allowed & O_COMMENT) && strcmp(arg, "--comment") == 0 && has_next) {
+			o->comment = argv[++i];
+		} else if ((allowed & O_FOR) && strcmp(arg, "--for") == 0 && has_next) {
+			o->lock_for = argv[++i];
+		} else if ((allowed & O_JSON) && strcmp(arg, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(arg, "--password") == 0 || strncmp(arg, "--password=", 11) == 0) {
+			return admin_usage(cmd, "a password is never taken as an argument; "
+			    "use --password-stdin or --generate, or answer the prompt");
+		} else if (arg[0] == '-' && arg[1] != '\0') {
+			return admin_usage(cmd, "unknown or incomplete option '%s'", arg);
+		} else if ((allowed & O_NAME) && o->name == NULL) {
+			o->name = arg;
+		} else {
+			return admin_usage(cmd, "unexpected argument '%s'", arg);
+		}
+	}
+	if ((allowed & O_NAME) && o->name == NULL)
+		return admin_usage(cmd, "missing NAME");
+	return 0;
+}
+
+/* What state a user is in now, by the helpers' rules. */
+static const char *
+user_state(const struct store_user *u, long long now)
+{
+	if (u->disabled)
+		return "disabled";
+	if (u->locked && (u->locked_until == 0 || u->locked_until > now))
+		return "locked";
+	if (u->expires != 0 && u->expires <= now)
+		return "expired";
+	return "active";
+}
+
+/*
+ * Run a change to one user in a BEGIN IMMEDIATE transaction: read, let
+ * change() edit the row, write it back. Returns an exit status.
+ */
+static int
+change_user(struct admin *a, const char *cmd, const char *arg,
+    int (*change)(struct store_user *u, void *ctx), void *ctx,
+    const char *done)
+{
+	char name[UTIL_NAME_MAX + 1], err[512];
+	struct store_user u;
+	struct store *st;
+	int rc, ex;
+
+	if ((ex = admin_user_name(a, cmd, arg, name)) != 0)
+		return ex;
+	if ((st = admin_open_store(a, &ex)) == NULL)
+		return ex;
+	if (store_begin(st, err, sizeof(err)) != STORE_OK) {
+		admin_err("%s", err);
+		store_close(st);
+		return EXIT_STORE;
+	}
+	rc = store_user_get(st, name, &u, err, sizeof(err));
+	if (rc == 0) {
+		admin_err("no user '%s'", name);
+		ex = EXIT_NO;
+	} else if (rc < 0) {
+		admin_err("%s", err);
+		ex = EXIT_STORE;
+	} else if ((ex = change(&u, ctx)) == 0) {
+		u.updated = (long long)util_now();
+		if (store_user_put(st, &u, err, sizeof(err)) != STORE_OK ||
+		    store_commit(st, err, sizeof(err)) != STORE_OK) {
+			admin_err("%s", err);
+			ex = EXIT_STORE;
+		}
+	}
+	if (ex != 0)
+		store_rollback(st);
+	else
+		admin_err("%s '%s'", done, name);
+	pwhash_zero(&u, sizeof(u));
+	store_close(st);
+	return ex;
+}
+
+/* Hash a new password from src. On success *hash is set; zeroes the password. */
+static int
+new_hash(struct admin *a, const char *name, enum pw_source src,
+    char hash[static PWHASH_STR_MAX])
+{
+	char pw[ADMIN_PASSWORD_MAX + 2];
+	size_t len = 0;
+	int ex;
+
+	ex = admin_new_password(src, name, pw, sizeof(pw), &len);
+	if (ex == 0 && pwhash_make(pw, len, a->conf->opslimit, a->conf->memlimit, hash) != 0) {
+		admin_err("cannot hash the password: out of memory (lower [hash] memlimit?)");
+		ex = EXIT_STORE;
+	}
+	if (ex == 0 && src == PW_GENERATE) {
+		/* The one place a password is printed: once, to its creator. */
+		printf("%s\n", pw);
+		fflush(stdout);
+	}
+	pwhash_zero(pw, sizeof(pw));
+	return ex;
+}
+
+static int
+check_comment(const char *cmd, const char *comment)
+{
+	const char *why;
+
+	if (strlen(comment) > COMMENT_MAX)
+		return admin_usage(cmd, "--comment is longer than %d bytes", COMMENT_MAX);
+	if (*comment != '\0' && !util_name_valid(comment, strlen(comment), &why))
+		return admin_usage(cmd, "--comment contains a control character");
+	return 0;
+}
+
+int
+cmd_user_add(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	struct store_user u;
+	struct store *st;
+	char err[512];
+	const char *why;
+	time_t expires = 0;
+	int rc, ex;
+
+	if ((ex = parse_opts("user add", argc, argv, O_NAME | O_PW | O_EXPIRES | O_COMMENT, &o)) != 0)
+		return ex;
+	memset(&u, 0, sizeof(u));
+	if ((ex = admin_user_name(a, "user add", o.name, u.name)) != 0)
+		return ex;
+	if (o.expires != NULL && util_parse_expiry(o.expires, &expires, &why) != 0)
+		return admin_usage("user add", "--expires %s: %s", o.expires, why);
+	if (o.comment != NULL && (ex = check_comment("user add", o.comment)) != 0)
+		return ex;
+	if ((st = admin_open_store(a, &ex)) == NULL)
+		return ex;
+	/* Refuse a taken name before asking for a password. */
+	rc = store_user_get(st, u.name, &u, err, sizeof(err));
+	if (rc != 0) {
+		if (rc > 0)
+			admin_err("user '%s' already exists", u.name);
+		else
+			admin_err("%s", err);
+		store_close(st);
+		return rc > 0 ? EXIT_NO : EXIT_STORE;
+	}
+	if ((ex = new_hash(a, u.name, o.pw, u.hash)) != 0) {
+		store_close(st);
+		return ex;
+	}
+	u.expires = (long long)expires;
+	snprintf(u.comment, sizeof(u.comment), "%s", o.comment != NULL ? o.comment : "");
+	u.created = u.updated = u.password_changed = (long long)util_now();
+	ex = EXIT_DONE;
+	if (store_begin(st, err, sizeof(err)) != STORE_OK ||
+	    (rc = store_user_add(st, &u, err, sizeof(err))) != STORE_OK ||
+	    store_commit(st, err, sizeof(err)) != STORE_OK) {
+		store_rollback(st);
+		if (rc == STORE_EEXISTS) {
+			admin_err("user '%s' already exists", u.name);
+			ex = EXIT_NO;
+		} else {
+			admin_err("%s", err);
+			ex = EXIT_STORE;
+		}
+	}
+	if (ex == EXIT_DONE) {
+		admin_err("added user '%s'", u.name);
+		if (expires != 0 && expires <= util_now())
+			admin_err("warning: '%s' is already expired (--expires %s)", u.name, o.expires);
+		ex = admin_refresh_dummy(a, st);
+	}
+	pwhash_zero(&u, sizeof(u));
+	store_close(st);
+	return ex;
+}
+
+static int
+set_hash(struct store_user *u, void *ctx)
+{
+	memcpy(u->hash, ctx, PWHASH_STR_MAX);
+	u->password_changed = (long long)util_now();
+	return 0;
+}
+
+int
+cmd_user_passwd(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	char name[UTIL_NAME_MAX + 1], err[512], hash[PWHASH_STR_MAX];
+	struct store_user u;
+	struct store *st;
+	int ex, rc;
+
+	if ((ex = parse_opts("user passwd", argc, argv, O_NAME | O_PW, &o)) != 0)
+		return ex;
+	if ((ex = admin_user_name(a, "user passwd", o.name, name)) != 0)
+		return ex;
+	/*
+	 * Ask and hash before the write transaction, so that a prompt or an
+	 * Argon2 run never holds the store's write lock.
+	 */
+	if ((st = admin_open_store(a, &ex)) == NULL)
+		return ex;
+	rc = store_user_get(st, name, &u, err, sizeof(err));
+	store_close(st);
+	pwhash_zero(&u, sizeof(u));
+	if (rc <= 0) {
+		if (rc == 0)
+			admin_err("no user '%s'", name);
+		else
+			admin_err("%s", err);
+		return rc == 0 ? EXIT_NO : EXIT_STORE;
+	}
+	if ((ex = new_hash(a, name, o.pw, hash)) != 0)
+		return ex;
+	ex = change_user(a, "user passwd", o.name, set_hash, hash, "changed the password of");
+	pwhash_zero(hash, sizeof(hash));
+	return ex;
+}
+
+int
+cmd_user_del(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	char name[UTIL_NAME_MAX + 1], err[512];
+	struct store *st;
+	int ex, rc;
+
+	if ((ex = parse_opts("user del", argc, argv, O_NAME, &o)) != 0)
+		return ex;
+	if ((ex = admin_user_name(a, "user del", o.name, name)) != 0)
+		return ex;
+	if ((st = admin_open_store(a, &ex)) == NULL)
+		return ex;
+	if ((rc = store_begin(st, err, sizeof(err))) == STORE_OK &&
+	    (rc = store_user_del(st, name, err, sizeof(err))) == STORE_OK)
+		rc = store_commit(st, err, sizeof(err));
+	store_rollback(st);
+	store_close(st);
+	if (rc == STORE_ENOTFOUND) {
+		admin_err("no user '%s'", name);
+		return EXIT_NO;
+	}
+	if (rc != STORE_OK) {
+		admin_err("%s", err);
+		return EXIT_STORE;
+	}
+	admin_err("deleted user '%s'", name);
+	return EXIT_DONE;
+}
+
+static int
+do_lock(struct store_user *u, void *ctx)
+{
+	u->locked = true;
+	u->locked_until = ctx != NULL ? (long long)util_now() + *(long long *)ctx : 0;
+	return 0;
+}
+
+int
+cmd_user_lock(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	long long secs;
+	const char *why;
+	int ex;
+
+	if ((ex = parse_opts("user lock", argc, argv, O_NAME | O_FOR, &o)) != 0)
+		return ex;
+	if (o.lock_for != NULL) {
+		if (util_parse_duration(o.lock_for, &secs, &why) != 0 || secs == 0)
+			return admin_usage("user lock", "--for %s: %s", o.lock_for,
+			    secs == 0 ? "must be longer than 0s" : why);
+	}
+	return change_user(a, "user lock", o.name, do_lock,
+	    o.lock_for != NULL ? &secs : NULL, "locked");
+}
+
+static int
+do_unlock(struct store_user *u, void *ctx)
+{
+	(void)ctx;
+	/* Automatic lockouts will be cleared here too once they exist. */
+	u->locked = false;
+	u->locked_until = 0;
+	return 0;
+}
+
+int
+cmd_user_unlock(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	int ex;
+
+	if ((ex = parse_opts("user unlock", argc, argv, O_NAME, &o)) != 0)
+		return ex;
+	return change_user(a, "user unlock", o.name, do_unlock, NULL, "unlocked");
+}
+
+static int
+do_disable(struct store_user *u, void *ctx)
+{
+	u->disabled = ctx != NULL;
+	return 0;
+}
+
+int
+cmd_user_disable(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	int ex;
+
+	if ((ex = parse_opts("user disable", argc, argv, O_NAME, &o)) != 0)
+		return ex;
+	return change_user(a, "user disable", o.name, do_disable, &o, "disabled");
+}
+
+int
+cmd_user_enable(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	int ex;
+
+	if ((ex = parse_opts("user enable", argc, argv, O_NAME, &o)) != 0)
+		return ex;
+	return change_user(a, "user enable", o.name, do_disable, NULL, "enabled");
+}
+
+static void
+json_time(FILE *f, const char *key, long long t, bool last)
+{
+	char buf[32];
+
+	fprintf(f, "\"%s\":", key);
+	if (t == 0) {
+		fputs("null", f);
+	} else {
+		util_format_time((time_t)t, buf);
+		fprintf(f, "\"%s\"", buf);
+	}
+	fputs(last ? "" : ",", f);
+}
+
+static void
+print_json(const struct store_user *u, long long now)
+{
+	const char *state = user_state(u, now);
+
+	fputs("{\"name\":", stdout);
+	admin_json_string(stdout, u->name);
+	printf(",\"state\":\"%s\",\"disabled\":%s,\"locked\":%s,", state,
+	    u->disabled ? "true" : "false",
+	    u->locked && (u->locked_until == 0 || u->locked_until > now) ? "true" : "false");
+	json_time(stdout, "locked_until", u->locked ? u->locked_until : 0, false);
+	json_time(stdout, "expires", u->expires, false);
+	fputs("\"comment\":", stdout);
+	admin_json_string(stdout, u->comment);
+	fputs(",", stdout);
+	json_time(stdout, "created", u->created, false);
+	json_time(stdout, "updated", u->updated, false);
+	json_time(stdout, "password_changed", u->password_changed, false);
+	printf("\"hash_scheme\":\"%s\"}", strncmp(u->hash, "$argon2id$", 10) == 0 ?
+	    "argon2id" : "other");
+}
+
+struct list_ctx {
+	bool json;
+	int count;
+	long long now;
+};
+
+static int
+list_one(const struct store_user *u, void *vctx)
+{
+	struct list_ctx *ctx = vctx;
+	char exp[32] = "-";
+
+	if (ctx->json) {
+		fputs(ctx->count == 0 ? "[\n" : ",\n", stdout);
+		print_json(u, ctx->now);
+	} else {
+		if (ctx->count == 0)
+			printf("%-24s %-9s %-20s %s\n", "NAME", "STATE", "EXPIRES", "COMMENT");
+		if (u->expires != 0)
+			util_format_time((time_t)u->expires, exp);
+		printf("%-24s %-9s %-20s %s\n", u->name, user_state(u, ctx->now), exp, u->comment);
+	}
+	ctx->count++;
+	return 0;
+}
+
+int
+cmd_user_list(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	struct list_ctx ctx = { false, 0, (long long)util_now() };
+	struct store *st;
+	char err[512];
+	int ex;
+
+	if ((ex = parse_opts("user list", argc, argv, O_JSON, &o)) != 0)
+		return ex;
+	ctx.json = o.json;
+	if ((st = admin_open_store(a, &ex)) == NULL)
+		return ex;
+	if (store_user_foreach(st, list_one, &ctx, err, sizeof(err)) != STORE_OK) {
+		admin_err("%s", err);
+		store_close(st);
+		return EXIT_STORE;
+	}
+	store_close(st);
+	if (o.json)
+		fputs(ctx.count == 0 ? "[]\n" : "\n]\n", stdout);
+	return EXIT_DONE;
+}
+
+int
+cmd_user_show(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	char name[UTIL_NAME_MAX + 1], err[512], t[32];
+	struct store_user u;
+	struct store *st;
+	long long now = (long long)util_now();
+	int ex, rc;
+
+	if ((ex = parse_opts("user show", argc, argv, O_NAME | O_JSON, &o)) != 0)
+		return ex;
+	if ((ex = admin_user_name(a, "user show", o.name, name)) != 0)
+		return ex;
+	if ((st = admin_open_store(a, &ex)) == NULL)
+		return ex;
+	rc = store_user_get(st, name, &u, err, sizeof(err));
+	store_close(st);
+	if (rc <= 0) {
+		if (rc == 0)
+			admin_err("no user '%s'", name);
+		else
+			admin_err("%s", err);
+		return rc == 0 ? EXIT_NO : EXIT_STORE;
+	}
+	if (o.json) {
+		print_json(&u, now);
+		putchar('\n');
+	} else {
+		printf("name:             %s\n", u.name);
+		printf("state:            %s\n", user_state(&u, now));
+		if (u.locked) {
+			util_format_time((time_t)u.locked_until, t);
+			printf("locked until:     %s\n", u.locked_until != 0 ? t : "unlocked by an admin");
+		}
+		util_format_time((time_t)u.expires, t);
+		printf("expires:          %s\n", u.expires != 0 ? t : "never");
+		printf("comment:          %s\n", u.comment);
+		util_format_time((time_t)u.created, t);
+		printf("created:          %s\n", t);
+		util_format_time((time_t)u.password_changed, t);
+		printf("password changed: %s\n", t);
+	}
+	pwhash_zero(&u, sizeof(u));
+	return EXIT_DONE;
+}

@@ -1,0 +1,53 @@
+/*
+ * backend: where passwords are checked. Each backend is a table of
+ * functions returning enum backend_result (as Dovecot's passdb modules);
+ * the engine maps results to reasons.
+ */
+#ifndef CUTTLE_BACKEND_H
+#define CUTTLE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "verdict.h"
+
+enum backend_result {
+	BACKEND_OK,		/* password correct */
+	BACKEND_UNKNOWN_USER,	/* no such user (after equal-time work) */
+	BACKEND_BAD_PASSWORD,	/* wrong password */
+	BACKEND_DOWN,		/* store or directory unreachable or busy */
+	BACKEND_ERROR,		/* misconfiguration, corrupt store */
+};
+
+/* Local account state that policy applies whichever backend verified. */
+struct backend_account {
+	bool found;
+	bool disabled;
+	bool locked;
+	long long locked_until;	/* 0: until unlocked */
+	long long expires;	/* 0: never */
+};
+
+struct backend_ops {
+	const char *name;
+	/* Prepare; must not block on the store or run Argon2. 0 or -1+err. */
+	int (*open)(const struct conf *conf, void **ctx_r, char *err,
+	    size_t errlen);
+	/*
+	 * Check user's password. Fills acct when the backend knows local
+	 * state, v->rehash_from when the hash should be upgraded, and err
+	 * for DOWN and ERROR.
+	 */
+	enum backend_result (*verify)(void *ctx, const char *user,
+	    const char *password, size_t len, struct backend_account *acct,
+	    struct verdict *v, char *err, size_t errlen);
+	/* Work after the reply was sent (rehash); may be NULL. */
+	void (*after_reply)(void *ctx, const char *user, const char *password,
+	    size_t len, struct verdict *v);
+	void (*close)(void *ctx);
+};
+
+extern const struct backend_ops backend_sqlite;
+
+#endif

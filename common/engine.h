@@ -1,0 +1,31 @@
+/*
+ * engine: the decision pipeline. request → (fast paths) → backend →
+ * local policy → verdict; after the reply, deferred work (rehash).
+ */
+#ifndef CUTTLE_ENGINE_H
+#define CUTTLE_ENGINE_H
+
+#include "conf.h"
+#include "proto.h"
+#include "verdict.h"
+
+struct engine;
+
+/*
+ * An engine deciding with conf (which it takes over). If the setup is
+ * broken (bad option or config), pass the problem as setup_error: the
+ * engine then answers every request BH backend_error naming it, so that
+ * the helper stays up. Never NULL.
+ */
+struct engine *engine_new(struct conf *conf, const char *setup_error);
+void engine_free(struct engine *engine);
+
+/* Decide req into v. Never blocks beyond the backend's bounds. */
+void engine_decide(struct engine *engine, const struct request *req,
+    struct verdict *v);
+
+/* Deferred work once the reply is out (rehash on login). */
+void engine_after_reply(struct engine *engine, const struct request *req,
+    struct verdict *v);
+
+#endif

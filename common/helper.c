@@ -1,0 +1,158 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper.h"
+#include "log.h"
+
+/* Room for one full line plus what arrives behind it. */
+#define INBUF (4 * PROTO_LINE_MAX)
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+log_verdict(const struct request *req, const struct verdict *v)
+{
+	char user[64];
+
+	if (!log_debug_enabled())
+		return;
+	util_printable(user, sizeof(user), req->user != NULL ? req->user : "",
+	    req->user_len, 48);
+	log_debug("user=%s result=%s reason=%s backend=%s latency_us=%llu%s%s",
+	    user, result_word(v->result), reason_name(v->reason),
+	    v->backend[0] != '\0' ? v->backend : "-",
+	    (unsigned long long)v->latency_us, v->detail[0] != '\0' ? " detail=" : "",
+	    v->detail);
+}
+
+/* Decide one parsed request and answer it. */
+static int
+answer(struct engine *engine, struct request *req, int outfd)
+{
+	struct verdict v;
+	char reply[PROTO_LINE_MAX];
+	size_t len;
+	uint64_t start = util_monotonic_us();
+	int rc;
+
+	engine_decide(engine, req, &v);
+	v.latency_us = util_monotonic_us() - start;
+	len = proto_format_reply(reply, sizeof(reply), req, &v);
+	rc = write_all(outfd, reply, len);
+	log_verdict(req, &v);
+	if (rc == 0)
+		engine_after_reply(engine, req, &v);
+	pwhash_zero(&v, sizeof(v));
+	proto_request_clear(req);
+	return rc;
+}
+
+int
+helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
+    int outfd)
+{
+	static char buf[INBUF];
+	static struct request req;
+	size_t start = 0, end = 0;
+	bool discarding = false, eof = false;
+
+	for (;;) {
+		char *nl = memchr(buf + start, '\n', end - start);
+
+		if (nl != NULL || (eof && end > start)) {
+			size_t len = (nl != NULL ? (size_t)(nl - buf) : end) - start;
+
+			if (discarding) {
+				/* The rest of a line already answered as overlong. */
+				discarding = false;
+			} else {
+				if (len >= PROTO_LINE_MAX)
+					proto_parse_overlong(&req, buf + start, len,
+					    opts->channel, opts->nextras);
+				else
+					proto_parse_basic(&req, buf + start, len,
+					    opts->channel, opts->nextras);
+				if (answer(engine, &req, outfd) != 0)
+					goto out_closed;
+			}
+			pwhash_zero(buf + start, len);
+			start += len + (nl != NULL ? 1 : 0);
+			continue;
+		}
+		if (eof)
+			break;
+		if (!discarding && end - start >= PROTO_LINE_MAX) {
+			/*
+			 * No LF within what Squid may send: answer now from the
+			 * first bytes, then drop the rest of the line unread.
+			 */
+			proto_parse_overlong(&req, buf + start, end - start,
+			    opts->channel, opts->nextras);
+			if (answer(engine, &req, outfd) != 0)
+				goto out_closed;
+			discarding = true;
+		}
+		if (discarding) {
+			pwhash_zero(buf, end);
+			start = end = 0;
+		} else if (start > 0) {
+			memmove(buf, buf + start, end - start);
+			end -= start;
+			/* Clear the bytes the move left behind: they held secrets. */
+			pwhash_zero(buf + end, start);
+			start = 0;
+		}
+		ssize_t n = read(infd, buf + end, INBUF - end);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("reading requests: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			eof = true;
+		end += (size_t)n;
+	}
+	pwhash_zero(buf, sizeof(buf));
+	return 0;
+out_closed:
+	pwhash_zero(buf, sizeof(buf));
+	log_error("writing a reply: %s; exiting", strerror(errno));
+	return 1;
+}
+
+int
+helper_count_extras(const char *format)
+{
+	int n = 0;
+	bool in = false;
+
+	for (const char *p = format; *p != '\0'; p++) {
+		if (*p == ' ' || *p == '\t') {
+			in = false;
+		} else if (!in) {
+			in = true;
+			n++;
+		}
+	}
+	return n > PROTO_EXTRAS_MAX ? -1 : n;
+}

@@ -1,0 +1,223 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+
+int
+proto_channel_parse(const char *s, enum proto_channel *mode_r)
+{
+	if (strcmp(s, "auto") == 0)
+		*mode_r = PROTO_CHANNEL_AUTO;
+	else if (strcmp(s, "yes") == 0)
+		*mode_r = PROTO_CHANNEL_YES;
+	else if (strcmp(s, "no") == 0)
+		*mode_r = PROTO_CHANNEL_NO;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t
+proto_unescape(char *s, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		int hi, lo;
+		if (s[i] == '%' && i + 2 < len &&
+		    (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+			s[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	return o;
+}
+
+static bool
+all_digits(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* Split buf (NUL-terminated, len bytes) on single spaces, in place. */
+static int
+split(char *buf, size_t len, char **fields, size_t *lens, int max)
+{
+	int n = 0;
+	char *p = buf, *end = buf + len;
+
+	while (n < max) {
+		char *sp = memchr(p, ' ', (size_t)(end - p));
+		fields[n] = p;
+		lens[n] = (size_t)((sp != NULL ? sp : end) - p);
+		n++;
+		if (sp == NULL)
+			break;
+		*sp = '\0';
+		p = sp + 1;
+	}
+	return n;
+}
+
+static void
+take_channel(struct request *req, const char *tok, size_t len)
+{
+	req->has_channel = true;
+	if (len > PROTO_CHANNEL_MAX)
+		len = PROTO_CHANNEL_MAX;
+	memcpy(req->channel, tok, len);
+	req->channel[len] = '\0';
+}
+
+static void
+set_bad(struct request *req, const char *error)
+{
+	req->bad = true;
+	snprintf(req->error, sizeof(req->error), "%s", error);
+}
+
+void
+proto_parse_basic(struct request *req, const char *line, size_t len,
+    enum proto_channel mode, int nextras)
+{
+	char *fields[PROTO_EXTRAS_MAX + 4];
+	size_t lens[PROTO_EXTRAS_MAX + 4];
+	int n, first = 0, maxf = (int)(sizeof(fields) / sizeof(fields[0]));
+	char *user, *pw;
+
+	proto_request_clear(req);
+	if (len >= PROTO_LINE_MAX) {
+		proto_parse_overlong(req, line, len, mode, nextras);
+		return;
+	}
+	memcpy(req->buf, line, len);
+	req->buf[len] = '\0';
+	n = split(req->buf, len, fields, lens, maxf);
+
+	/*
+	 * The channel ID: always with "yes"; never with "no"; in auto, a
+	 * leading all-digit token on a line with one field more than
+	 * user, password and the declared key_extras.
+	 */
+	if (mode == PROTO_CHANNEL_YES ||
+	    (mode == PROTO_CHANNEL_AUTO && n == 2 + nextras + 1 &&
+	    all_digits(fields[0], lens[0]))) {
+		if (!all_digits(fields[0], lens[0]) || lens[0] > PROTO_CHANNEL_MAX) {
+			set_bad(req, "malformed channel ID");
+			return;
+		}
+		take_channel(req, fields[0], lens[0]);
+		first = 1;
+	}
+	if (n - first < 2) {
+		set_bad(req, n - first == 1 && lens[first] > 0 ?
+		    "missing password field" : "missing user and password fields");
+		return;
+	}
+	user = fields[first];
+	pw = fields[first + 1];
+	req->user_len = proto_unescape(user, lens[first]);
+	user[req->user_len] = '\0';
+	req->password_len = proto_unescape(pw, lens[first + 1]);
+	pw[req->password_len] = '\0';
+	req->user = user;
+	req->password = pw;
+	for (int i = first + 2; i < n && req->nextras < PROTO_EXTRAS_MAX; i++)
+		req->extras[req->nextras++] = fields[i];
+
+	if (req->user_len == 0) {
+		set_bad(req, "empty user name");
+		return;
+	}
+	if (memchr(user, '\0', req->user_len) != NULL ||
+	    memchr(pw, '\0', req->password_len) != NULL) {
+		set_bad(req, "NUL byte in user name or password");
+		return;
+	}
+}
+
+void
+proto_parse_overlong(struct request *req, const char *prefix, size_t len,
+    enum proto_channel mode, int nextras)
+{
+	const char *sp;
+	size_t toklen;
+
+	proto_request_clear(req);
+	set_bad(req, "request line longer than 8192 bytes");
+	if (mode == PROTO_CHANNEL_NO)
+		return;
+	sp = memchr(prefix, ' ', len);
+	toklen = sp != NULL ? (size_t)(sp - prefix) : len;
+	/*
+	 * The field count is unknown, so in auto a leading number is taken
+	 * as the channel ID: a BH for a numeric user name without
+	 * concurrency does less harm than a reply Squid cannot place.
+	 */
+	if (sp != NULL && all_digits(prefix, toklen) && toklen <= PROTO_CHANNEL_MAX)
+		take_channel(req, prefix, toklen);
+	(void)nextras;
+}
+
+/* Append src to buf as free text: printable bytes only, one line. */
+static size_t
+append_text(char *buf, size_t size, size_t o, const char *src)
+{
+	for (; *src != '\0' && o + 2 < size; src++) {
+		unsigned char c = (unsigned char)*src;
+		buf[o++] = c >= 0x20 && c != 0x7f ? (char)c : '?';
+	}
+	return o;
+}
+
+size_t
+proto_format_reply(char *buf, size_t size, const struct request *req,
+    const struct verdict *v)
+{
+	int n;
+	size_t o;
+	const char *text = verdict_text(v);
+
+	if (v->result == RESULT_OK)
+		n = snprintf(buf, size, "%s%s%s", req->has_channel ? req->channel : "",
+		    req->has_channel ? " " : "", result_word(v->result));
+	else
+		n = snprintf(buf, size, "%s%s%s reason_=%s", req->has_channel ? req->channel : "",
+		    req->has_channel ? " " : "", result_word(v->result),
+		    reason_name(v->reason));
+	o = n > 0 && (size_t)n < size ? (size_t)n : 0;
+	if (*text != '\0' && o + 2 < size) {
+		buf[o++] = ' ';
+		o = append_text(buf, size, o, text);
+	}
+	buf[o++] = '\n';
+	buf[o] = '\0';
+	return o;
+}
+
+void
+proto_request_clear(struct request *req)
+{
+	pwhash_zero(req, sizeof(*req));
+}

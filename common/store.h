@@ -1,0 +1,114 @@
+/* store: cuttle.db, the SQLite store of users and settings. */
+#ifndef CUTTLE_STORE_H
+#define CUTTLE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "pwhash.h"
+#include "util.h"
+
+struct store;
+
+/* One numbered migration, generated from schema/NNN-name.sql. */
+struct store_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+extern const struct store_migration store_migrations[];
+
+/* The schema version this build writes and reads. */
+int store_schema_version(void);
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_EMISSING = -1,	/* no store at the path: run cuttle init */
+	STORE_ESCHEMA = -2,	/* not initialised, older or newer schema */
+	STORE_EBROKEN = -3,	/* not a database, corrupt, unsafe mode */
+	STORE_EIO = -4,		/* cannot open or query: permissions, I/O, busy */
+	STORE_EEXISTS = -5,	/* the row to add is already there */
+	STORE_ENOTFOUND = -6,	/* the row to change is not there */
+	STORE_EBUSY = -7,	/* locked by another writer */
+};
+
+enum store_mode {
+	STORE_READ,	/* helpers: read-write when allowed, else read-only */
+	STORE_WRITE,	/* the CLI: read-write, schema must be current */
+	STORE_CREATE,	/* cuttle init: create if missing, no schema check */
+};
+
+/*
+ * Open the store at path. busy_timeout_s bounds waits for other writers.
+ * Returns STORE_OK and *store_r, or a negative status with a message that
+ * names the path and the fix in err.
+ */
+int store_open(const char *path, enum store_mode mode, long long busy_timeout_s,
+    struct store **store_r, char *err, size_t errlen) WUR;
+void store_close(struct store *store);
+
+/* True if the store was opened read-only (no rehash then). */
+bool store_readonly(const struct store *store);
+
+/* Device and inode of the file opened, to notice it being replaced. */
+void store_identity(const struct store *store, dev_t *dev_r, ino_t *ino_r);
+
+/*
+ * Bring the schema to the current version, each step in its own
+ * transaction, and switch to WAL. Returns the version it started from, or
+ * a negative status with err.
+ */
+int store_migrate(struct store *store, char *err, size_t errlen) WUR;
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return STORE_OK or a status. */
+int store_begin(struct store *store, char *err, size_t errlen) WUR;
+int store_commit(struct store *store, char *err, size_t errlen) WUR;
+void store_rollback(struct store *store);
+
+struct store_user {
+	char name[UTIL_NAME_MAX + 1];
+	char hash[PWHASH_STR_MAX];
+	bool disabled;
+	bool locked;
+	long long locked_until;		/* 0: until unlocked */
+	long long expires;		/* 0: never */
+	char comment[1024];
+	long long created;
+	long long updated;
+	long long password_changed;
+	long long serial;
+};
+
+/* Look name up. Returns 1 and fills *u, 0 if absent, or a negative status. */
+int store_user_get(struct store *store, const char *name,
+    struct store_user *u, char *err, size_t errlen) WUR;
+/* Add u. Returns STORE_OK, STORE_EEXISTS or a status. */
+int store_user_add(struct store *store, const struct store_user *u,
+    char *err, size_t errlen) WUR;
+/* Write every field of u (by name) and bump its serial. */
+int store_user_put(struct store *store, const struct store_user *u,
+    char *err, size_t errlen) WUR;
+/* Delete name. Returns STORE_OK, STORE_ENOTFOUND or a status. */
+int store_user_del(struct store *store, const char *name,
+    char *err, size_t errlen) WUR;
+/* Call fn for every user in name order; stops if fn returns non-zero. */
+int store_user_foreach(struct store *store,
+    int (*fn)(const struct store_user *u, void *ctx), void *ctx,
+    char *err, size_t errlen) WUR;
+
+/*
+ * Replace name's hash with newhash if it still is oldhash, without waiting
+ * for a busy store: a rehash on login is skipped rather than delayed.
+ * Returns STORE_OK, STORE_EBUSY, STORE_ENOTFOUND or a status.
+ */
+int store_user_rehash(struct store *store, const char *name,
+    const char *oldhash, const char *newhash) WUR;
+
+/* Settings: returns 1 and the value, 0 if absent, or a negative status. */
+int store_setting_get(struct store *store, const char *key, char *buf,
+    size_t size, char *err, size_t errlen) WUR;
+int store_setting_set(struct store *store, const char *key,
+    const char *value, char *err, size_t errlen) WUR;
+
+#endif
