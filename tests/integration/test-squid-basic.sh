@@ -1,0 +1,63 @@
+#!/bin/bash
+# End to end: a real Squid on loopback authenticating through
+# basic_cuttle_auth (running as proxy) on the SQLite store, driven by curl.
+. "$(dirname "$0")/lib.sh"
+
+write_conf
+CUTTLE init > /dev/null || bail "cuttle init failed"
+add_user alice 'correct horse' || bail "user add failed"
+add_user spaced 'a b%c üñí' || bail "user add failed"
+add_user Alice2 'pw2' || bail "user add failed"
+add_user old 'pw' --expires 2020-01-01 || bail "user add failed"
+for u in victim-del victim-lock victim-dis victim-exp; do
+	add_user "$u" 'pw' || bail "user add failed"
+done
+origin_start
+squid_start ""
+
+is "$(status -)" 407 "no credentials: 407"
+is "$(status 'alice:correct horse')" 200 "right password: 200"
+is "$(status 'alice:wrong')" 407 "wrong password: 407"
+is "$(status 'nobody:correct horse')" 407 "unknown user: 407"
+is "$(status 'spaced:a b%c üñí')" 200 "password with space, % and UTF-8: 200"
+is "$(status 'Alice2:pw2')" 200 "user added as Alice2 logs in as Alice2"
+is "$(status 'alice2:pw2')" 200 "... and as alice2"
+is "$(status 'old:pw')" 407 "expired account (--expires in the past): 407"
+
+# Changes reach new logins without restarting Squid, once credentialsttl
+# (2 seconds here) has passed.
+for u in victim-del victim-lock victim-dis victim-exp; do
+	is "$(status "$u:pw")" 200 "$u logs in before the change"
+done
+CUTTLE user del victim-del 2>/dev/null
+CUTTLE user lock victim-lock 2>/dev/null
+CUTTLE user disable victim-dis 2>/dev/null
+# An account whose expiry has passed: re-created with --expires in the past.
+CUTTLE user del victim-exp 2>/dev/null
+add_user victim-exp pw --expires 2021-06-01
+sleep 3
+is "$(status 'victim-del:pw')" 407 "deleted user: 407"
+is "$(status 'victim-lock:pw')" 407 "locked user: 407"
+is "$(status 'victim-dis:pw')" 407 "disabled user: 407"
+is "$(status 'victim-exp:pw')" 407 "expired user: 407"
+CUTTLE user unlock victim-lock 2>/dev/null
+CUTTLE user enable victim-dis 2>/dev/null
+add_user newcomer 'fresh'
+printf 'changed\n' | CUTTLE user passwd alice --password-stdin 2>/dev/null
+sleep 3
+is "$(status 'victim-lock:pw')" 200 "unlocked user: 200 again"
+is "$(status 'victim-dis:pw')" 200 "enabled user: 200 again"
+is "$(status 'newcomer:fresh')" 200 "user added while Squid runs: 200"
+is "$(status 'alice:correct horse')" 407 "old password after passwd: 407"
+is "$(status 'alice:changed')" 200 "new password after passwd: 200"
+
+users=$(ps -o user= -C basic_cuttle_auth | sort -u | tr '\n' ' ')
+is "$users" "$SQUID_USER " "helpers run as $SQUID_USER"
+
+# Squid complains in cache.log about anything on a helper's stdout that is
+# not a reply; there must be none of that.
+ok "no helper protocol complaints in cache.log" \
+	sh -c "! grep -Ei 'unexpected reply|helper.*(error|protocol)|Unsupported|crashing' '$T/log/cache.log'"
+ok "cache.log has no FATAL" sh -c "! grep -q FATAL '$T/log/cache.log'"
+
+done_testing
