@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -67,6 +68,25 @@ user_version(struct store *store, int *v_r, char *err, size_t errlen)
 	return STORE_OK;
 }
 
+/*
+ * WAL files left by a process that could only read (after someone made
+ * the store read-only) stay read-only for everyone after it; a helper
+ * then only reads until `cuttle init` repairs their modes.
+ */
+static bool
+wal_writable(const char *path)
+{
+	static const char *const suffixes[] = { "-wal", "-shm" };
+	char file[4096];
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+		if (access(file, F_OK) == 0 && access(file, W_OK) != 0)
+			return false;
+	}
+	return true;
+}
+
 int
 store_open(const char *path, enum store_mode mode, long long busy_timeout_s,
     struct store **store_r, char *err, size_t errlen)
@@ -125,6 +145,8 @@ store_open(const char *path, enum store_mode mode, long long busy_timeout_s,
 	}
 	sqlite3_busy_timeout(store->db, store->busy_ms);
 	sqlite3_extended_result_codes(store->db, 1);
+	if (mode == STORE_READ && !store->readonly && !wal_writable(path))
+		store->readonly = true;
 
 	if ((rc = user_version(store, &v, err, errlen)) != STORE_OK) {
 		store_close(store);
