@@ -152,7 +152,7 @@ admin_new_password(enum pw_source src, const char *user, char *buf,
 		*len_r = GEN_LENGTH;
 		return 0;
 	case PW_STDIN:
-		rc = read_line(STDIN_FILENO, buf, size, len_r);
+		rc = read_line(STDIN_FILENO, buf, ADMIN_PASSWORD_MAX + 1, len_r);
 		if (rc == -2) {
 			admin_err("password on stdin is longer than %d bytes", ADMIN_PASSWORD_MAX);
 			return EXIT_USAGE;
@@ -215,11 +215,55 @@ admin_refresh_dummy(struct admin *a, struct store *st)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at p, or 0 if it is not one. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t n;
+	unsigned cp;
+
+	if (*p < 0x80)
+		return 1;
+	if ((*p & 0xe0) == 0xc0) {
+		n = 2;
+		cp = *p & 0x1f;
+	} else if ((*p & 0xf0) == 0xe0) {
+		n = 3;
+		cp = *p & 0x0f;
+	} else if ((*p & 0xf8) == 0xf0) {
+		n = 4;
+		cp = *p & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* No overlong forms, surrogates or code points past U+10FFFF. */
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
 void
 admin_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p >= 0x80) {
+			size_t n = utf8_len(p);
+			if (n == 0) {
+				/* JSON must be UTF-8: show a stray byte as U+FFFD. */
+				fputs("\\ufffd", f);
+			} else {
+				fwrite(p, 1, n, f);
+				p += n - 1;
+			}
+			continue;
+		}
 		switch (*p) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;

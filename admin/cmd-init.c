@@ -1,6 +1,7 @@
 /* cuttle init: the store directory, cuttle.db, schema migrations. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
@@ -26,8 +27,11 @@ make_parents(char *path)
 	if (slash == NULL || slash == path)
 		return 0;
 	*slash = '\0';
-	if (mkdir(path, 0755) != 0 && errno == ENOENT && make_parents(path) == 0)
-		(void)mkdir(path, 0755);
+	if (mkdir(path, 0755) == 0 ||
+	    (errno == ENOENT && make_parents(path) == 0 && mkdir(path, 0755) == 0)) {
+		/* Squid's user must pass through; the CLI's umask would stop it. */
+		(void)chmod(path, 0755);
+	}
 	*slash = '/';
 	return 0;
 }
@@ -46,6 +50,27 @@ own(const char *path, gid_t gid, mode_t mode)
 		return -1;
 	}
 	return 0;
+}
+
+/* True if dir holds nothing but cuttle's stores (and their WAL files). */
+static bool
+only_stores(const char *dir)
+{
+	static const char *const ours[] = { "cuttle.db", "state.db", "audit.db" };
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	bool clean = true;
+
+	if (d == NULL)
+		return false;
+	while (clean && (de = readdir(d)) != NULL) {
+		bool mine = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+		for (size_t i = 0; !mine && i < sizeof(ours) / sizeof(ours[0]); i++)
+			mine = strncmp(de->d_name, ours[i], strlen(ours[i])) == 0;
+		clean = mine;
+	}
+	closedir(d);
+	return clean;
 }
 
 static int
@@ -71,14 +96,15 @@ prepare_dir(const char *dir, gid_t gid)
 	} else if (!S_ISDIR(st.st_mode)) {
 		admin_err("%s: not a directory", dir);
 		return -1;
-	} else if ((st.st_mode & (S_IRWXO | S_ISVTX)) != 0) {
+	} else if ((st.st_mode & (S_IWOTH | S_ISVTX)) != 0 || !only_stores(dir)) {
 		/*
-		 * A shared directory such as /tmp must not be narrowed to
-		 * Squid's group; the store wants a directory of its own.
+		 * The store directory is narrowed to Squid's group, so it must
+		 * be the store's own: never a shared one such as /tmp or
+		 * /var/lib. An empty one (made by a package, say) is fine.
 		 */
-		admin_err("%s: other users can reach this directory (mode %04o); give the "
-		    "store a directory of its own, e.g. --db %s/cuttle/cuttle.db",
-		    dir, (unsigned)(st.st_mode & 07777), dir);
+		admin_err("%s: holds other files or is shared (mode %04o); give the store a "
+		    "directory of its own, e.g. --db %s/cuttle/cuttle.db",
+		    dir, (unsigned)(st.st_mode & 07777), strcmp(dir, "/") == 0 ? "" : dir);
 		return -1;
 	}
 	return own(dir, gid, DIR_MODE);

@@ -14,6 +14,7 @@ int cmd_user_lock(struct admin *a, int argc, char **argv);
 int cmd_user_unlock(struct admin *a, int argc, char **argv);
 int cmd_user_disable(struct admin *a, int argc, char **argv);
 int cmd_user_enable(struct admin *a, int argc, char **argv);
+int cmd_user_set(struct admin *a, int argc, char **argv);
 int cmd_user_list(struct admin *a, int argc, char **argv);
 int cmd_user_show(struct admin *a, int argc, char **argv);
 
@@ -317,19 +318,20 @@ int
 cmd_user_lock(struct admin *a, int argc, char **argv)
 {
 	struct user_opts o;
-	long long secs;
+	long long secs = 0;
 	const char *why;
 	int ex;
 
 	if ((ex = parse_opts("user lock", argc, argv, O_NAME | O_FOR, &o)) != 0)
 		return ex;
 	if (o.lock_for != NULL) {
-		if (util_parse_duration(o.lock_for, &secs, &why) != 0 || secs == 0)
-			return admin_usage("user lock", "--for %s: %s", o.lock_for,
-			    secs == 0 ? "must be longer than 0s" : why);
+		if (util_parse_duration(o.lock_for, &secs, &why) != 0)
+			return admin_usage("user lock", "--for %s: %s", o.lock_for, why);
+		if (secs == 0)
+			return admin_usage("user lock", "--for %s: must be longer than 0s", o.lock_for);
 	}
 	return change_user(a, "user lock", o.name, do_lock,
-	    o.lock_for != NULL ? &secs : NULL, "locked");
+	    o.lock_for != NULL ? &secs : NULL, "locked user");
 }
 
 static int
@@ -350,7 +352,7 @@ cmd_user_unlock(struct admin *a, int argc, char **argv)
 
 	if ((ex = parse_opts("user unlock", argc, argv, O_NAME, &o)) != 0)
 		return ex;
-	return change_user(a, "user unlock", o.name, do_unlock, NULL, "unlocked");
+	return change_user(a, "user unlock", o.name, do_unlock, NULL, "unlocked user");
 }
 
 static int
@@ -368,7 +370,7 @@ cmd_user_disable(struct admin *a, int argc, char **argv)
 
 	if ((ex = parse_opts("user disable", argc, argv, O_NAME, &o)) != 0)
 		return ex;
-	return change_user(a, "user disable", o.name, do_disable, &o, "disabled");
+	return change_user(a, "user disable", o.name, do_disable, &o, "disabled user");
 }
 
 int
@@ -379,7 +381,49 @@ cmd_user_enable(struct admin *a, int argc, char **argv)
 
 	if ((ex = parse_opts("user enable", argc, argv, O_NAME, &o)) != 0)
 		return ex;
-	return change_user(a, "user enable", o.name, do_disable, NULL, "enabled");
+	return change_user(a, "user enable", o.name, do_disable, NULL, "enabled user");
+}
+
+struct set_ctx {
+	bool set_expires;
+	time_t expires;		/* 0: never */
+	const char *comment;
+};
+
+static int
+do_set(struct store_user *u, void *vctx)
+{
+	struct set_ctx *ctx = vctx;
+
+	if (ctx->set_expires)
+		u->expires = (long long)ctx->expires;
+	if (ctx->comment != NULL)
+		snprintf(u->comment, sizeof(u->comment), "%s", ctx->comment);
+	return 0;
+}
+
+int
+cmd_user_set(struct admin *a, int argc, char **argv)
+{
+	struct user_opts o;
+	struct set_ctx ctx = { false, 0, NULL };
+	const char *why;
+	int ex;
+
+	if ((ex = parse_opts("user set", argc, argv, O_NAME | O_EXPIRES | O_COMMENT, &o)) != 0)
+		return ex;
+	if (o.expires == NULL && o.comment == NULL)
+		return admin_usage("user set", "nothing to set: give --expires or --comment");
+	if (o.expires != NULL) {
+		ctx.set_expires = true;
+		if (strcmp(o.expires, "never") != 0 &&
+		    util_parse_expiry(o.expires, &ctx.expires, &why) != 0)
+			return admin_usage("user set", "--expires %s: %s (or never)", o.expires, why);
+	}
+	if (o.comment != NULL && (ex = check_comment("user set", o.comment)) != 0)
+		return ex;
+	ctx.comment = o.comment;
+	return change_user(a, "user set", o.name, do_set, &ctx, "updated user");
 }
 
 static void
@@ -407,7 +451,9 @@ print_json(const struct store_user *u, long long now)
 	printf(",\"state\":\"%s\",\"disabled\":%s,\"locked\":%s,", state,
 	    u->disabled ? "true" : "false",
 	    u->locked && (u->locked_until == 0 || u->locked_until > now) ? "true" : "false");
-	json_time(stdout, "locked_until", u->locked ? u->locked_until : 0, false);
+	/* Only a lock in force has an end worth showing. */
+	json_time(stdout, "locked_until", u->locked && u->locked_until > now ?
+	    u->locked_until : 0, false);
 	json_time(stdout, "expires", u->expires, false);
 	fputs("\"comment\":", stdout);
 	admin_json_string(stdout, u->comment);
@@ -501,7 +547,7 @@ cmd_user_show(struct admin *a, int argc, char **argv)
 	} else {
 		printf("name:             %s\n", u.name);
 		printf("state:            %s\n", user_state(&u, now));
-		if (u.locked) {
+		if (strcmp(user_state(&u, now), "locked") == 0) {
 			util_format_time((time_t)u.locked_until, t);
 			printf("locked until:     %s\n", u.locked_until != 0 ? t : "unlocked by an admin");
 		}

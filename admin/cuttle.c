@@ -17,6 +17,7 @@ int cmd_user_lock(struct admin *a, int argc, char **argv);
 int cmd_user_unlock(struct admin *a, int argc, char **argv);
 int cmd_user_disable(struct admin *a, int argc, char **argv);
 int cmd_user_enable(struct admin *a, int argc, char **argv);
+int cmd_user_set(struct admin *a, int argc, char **argv);
 int cmd_user_list(struct admin *a, int argc, char **argv);
 int cmd_user_show(struct admin *a, int argc, char **argv);
 static int cmd_help(struct admin *a, int argc, char **argv);
@@ -39,6 +40,10 @@ const struct admin_cmd admin_cmds[] = {
 	{ "user disable", "NAME", cmd_user_disable,
 	  "Disable a user until `user enable`." },
 	{ "user enable", "NAME", cmd_user_enable, "Enable a disabled user." },
+	{ "user set", "NAME [--expires YYYY-MM-DD | --expires never] [--comment TEXT]",
+	  cmd_user_set,
+	  "Change a user's expiry (valid through that day, UTC; `never` removes it) "
+	  "or comment." },
 	{ "user list", "[--json]", cmd_user_list,
 	  "List users with their state and expiry." },
 	{ "user show", "NAME [--json]", cmd_user_show, "Show one user." },
@@ -126,6 +131,7 @@ main(int argc, char **argv)
 
 	/* Nothing the CLI creates is ever reachable by other users. */
 	umask(007);
+	util_no_core_dumps();
 	a.conf = conf_new();
 	a.config_path = CONF_DEFAULT_PATH;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {

@@ -40,6 +40,8 @@ drop_store(struct sqlite_ctx *ctx)
 {
 	store_close(ctx->store);
 	ctx->store = NULL;
+	/* A new store (or new [hash] limits after `cuttle init`): new dummy. */
+	ctx->have_dummy = false;
 }
 
 /*

@@ -101,7 +101,8 @@ engine_decide(struct engine *e, const struct request *req, struct verdict *v)
 		return;
 	}
 	if (e->setup_error[0] != '\0') {
-		verdict_set(v, REASON_BACKEND_ERROR, "", "%s", e->setup_error);
+		/* A fixed first word: the text must never look like a key=value note. */
+		verdict_set(v, REASON_BACKEND_ERROR, "", "config error: %s", e->setup_error);
 		return;
 	}
 	if (req->password_len == 0) {

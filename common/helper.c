@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,16 @@
 #include "log.h"
 
 /* Room for one full line plus what arrives behind it. */
-#define INBUF (4 * PROTO_LINE_MAX)
+#define INBUF (4 * PROTO_WIRE_MAX)
+
+/* Wait for fd when it was left non-blocking by whoever started us. */
+static void
+wait_fd(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	(void)poll(&p, 1, -1);
+}
 
 static int
 write_all(int fd, const char *buf, size_t len)
@@ -20,6 +30,10 @@ write_all(int fd, const char *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				wait_fd(fd, POLLOUT);
+				continue;
+			}
 			return -1;
 		}
 		buf += n;
@@ -74,6 +88,7 @@ helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
 	static struct request req;
 	size_t start = 0, end = 0;
 	bool discarding = false, eof = false;
+	enum proto_channel mode = opts->channel;
 
 	for (;;) {
 		char *nl = memchr(buf + start, '\n', end - start);
@@ -85,12 +100,12 @@ helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
 				/* The rest of a line already answered as overlong. */
 				discarding = false;
 			} else {
-				if (len >= PROTO_LINE_MAX)
+				if (len >= PROTO_WIRE_MAX)
 					proto_parse_overlong(&req, buf + start, len,
-					    opts->channel, opts->nextras);
+					    mode, opts->nextras);
 				else
 					proto_parse_basic(&req, buf + start, len,
-					    opts->channel, opts->nextras);
+					    &mode, opts->nextras);
 				if (answer(engine, &req, outfd) != 0)
 					goto out_closed;
 			}
@@ -100,13 +115,13 @@ helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
 		}
 		if (eof)
 			break;
-		if (!discarding && end - start >= PROTO_LINE_MAX) {
+		if (!discarding && end - start >= PROTO_WIRE_MAX) {
 			/*
 			 * No LF within what Squid may send: answer now from the
 			 * first bytes, then drop the rest of the line unread.
 			 */
 			proto_parse_overlong(&req, buf + start, end - start,
-			    opts->channel, opts->nextras);
+			    mode, opts->nextras);
 			if (answer(engine, &req, outfd) != 0)
 				goto out_closed;
 			discarding = true;
@@ -125,6 +140,10 @@ helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				wait_fd(infd, POLLIN);
+				continue;
+			}
 			log_error("reading requests: %s", strerror(errno));
 			break;
 		}

@@ -28,6 +28,10 @@ log_v(const char *level, const char *fmt, va_list ap)
 
 	/* One write per line so that lines of concurrent helpers do not mix. */
 	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Whatever it quotes, a log line stays one printable line. */
+	for (char *p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (level != NULL)
 		fprintf(stderr, "%s: %s: %s\n", log_prog, level, line);
 	else

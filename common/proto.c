@@ -99,36 +99,49 @@ set_bad(struct request *req, const char *error)
 
 void
 proto_parse_basic(struct request *req, const char *line, size_t len,
-    enum proto_channel mode, int nextras)
+    enum proto_channel *mode, int nextras)
 {
 	char *fields[PROTO_EXTRAS_MAX + 4];
 	size_t lens[PROTO_EXTRAS_MAX + 4];
 	int n, first = 0, maxf = (int)(sizeof(fields) / sizeof(fields[0]));
 	char *user, *pw;
+	bool digits;
 
 	proto_request_clear(req);
-	if (len >= PROTO_LINE_MAX) {
-		proto_parse_overlong(req, line, len, mode, nextras);
+	if (len >= PROTO_WIRE_MAX) {
+		proto_parse_overlong(req, line, len, *mode, nextras);
 		return;
 	}
 	memcpy(req->buf, line, len);
 	req->buf[len] = '\0';
 	n = split(req->buf, len, fields, lens, maxf);
+	digits = all_digits(fields[0], lens[0]);
 
 	/*
 	 * The channel ID: always with "yes"; never with "no"; in auto, a
 	 * leading all-digit token on a line with one field more than
 	 * user, password and the declared key_extras.
 	 */
-	if (mode == PROTO_CHANNEL_YES ||
-	    (mode == PROTO_CHANNEL_AUTO && n == 2 + nextras + 1 &&
-	    all_digits(fields[0], lens[0]))) {
-		if (!all_digits(fields[0], lens[0]) || lens[0] > PROTO_CHANNEL_MAX) {
+	if (*mode == PROTO_CHANNEL_YES ||
+	    (*mode == PROTO_CHANNEL_AUTO && n == 2 + nextras + 1 && digits) ||
+	    (*mode == PROTO_CHANNEL_AUTO_SEEN && n >= 2 + nextras + 1 && digits)) {
+		if (!digits || lens[0] > PROTO_CHANNEL_MAX) {
 			set_bad(req, "malformed channel ID");
 			return;
 		}
 		take_channel(req, fields[0], lens[0]);
 		first = 1;
+		if (*mode == PROTO_CHANNEL_AUTO)
+			*mode = PROTO_CHANNEL_AUTO_SEEN;
+	}
+	/* The request after the channel ID is what Squid bounds. */
+	if (len - (first ? lens[0] + 1 : 0) >= PROTO_LINE_MAX) {
+		set_bad(req, "request line longer than 8192 bytes");
+		return;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		set_bad(req, "NUL byte in request");
+		return;
 	}
 	if (n - first < 2) {
 		set_bad(req, n - first == 1 && lens[first] > 0 ?
@@ -199,13 +212,9 @@ proto_format_reply(char *buf, size_t size, const struct request *req,
 	size_t o;
 	const char *text = verdict_text(v);
 
-	if (v->result == RESULT_OK)
-		n = snprintf(buf, size, "%s%s%s", req->has_channel ? req->channel : "",
-		    req->has_channel ? " " : "", result_word(v->result));
-	else
-		n = snprintf(buf, size, "%s%s%s reason_=%s", req->has_channel ? req->channel : "",
-		    req->has_channel ? " " : "", result_word(v->result),
-		    reason_name(v->reason));
+	n = snprintf(buf, size, "%s%s%s reason_=%s", req->has_channel ? req->channel : "",
+	    req->has_channel ? " " : "", result_word(v->result),
+	    reason_name(v->reason));
 	o = n > 0 && (size_t)n < size ? (size_t)n : 0;
 	if (*text != '\0' && o + 2 < size) {
 		buf[o++] = ' ';

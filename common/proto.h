@@ -11,12 +11,27 @@
 #include "util.h"
 #include "verdict.h"
 
-/* The longest line Squid sends for Basic, LF included. */
+/*
+ * The longest request Squid sends for Basic, LF included. Squid puts the
+ * channel ID in front of that, so a whole line may be PROTO_WIRE_MAX.
+ */
 #define PROTO_LINE_MAX 8192
 #define PROTO_CHANNEL_MAX 20
+#define PROTO_WIRE_MAX (PROTO_LINE_MAX + PROTO_CHANNEL_MAX + 1)
 #define PROTO_EXTRAS_MAX 16
 
-enum proto_channel { PROTO_CHANNEL_AUTO, PROTO_CHANNEL_YES, PROTO_CHANNEL_NO };
+enum proto_channel {
+	PROTO_CHANNEL_AUTO,
+	PROTO_CHANNEL_YES,
+	PROTO_CHANNEL_NO,
+	/*
+	 * Auto after a channel ID was seen: Squid keeps its concurrency for a
+	 * helper's life, so from then on a leading number on a line with at
+	 * least one field more than needed is a channel ID (quoted key_extras
+	 * values may hold spaces and add fields).
+	 */
+	PROTO_CHANNEL_AUTO_SEEN,
+};
 
 /* Parse "yes", "no" or "auto". Returns 0 or -1. */
 int proto_channel_parse(const char *s, enum proto_channel *mode_r) WUR;
@@ -26,7 +41,7 @@ int proto_channel_parse(const char *s, enum proto_channel *mode_r) WUR;
  * and so the password: proto_request_clear() zeroes it.
  */
 struct request {
-	char buf[PROTO_LINE_MAX];
+	char buf[PROTO_WIRE_MAX];
 	bool has_channel;
 	char channel[PROTO_CHANNEL_MAX + 1];
 	const char *user;
@@ -44,9 +59,11 @@ struct request {
  * key_extras fields the admin declared (for the auto channel-ID rule).
  * Always fills req: a malformed line sets req->bad and, where it can be
  * told, the channel ID so that the BH reply reaches the right request.
+ * In auto mode, *mode becomes PROTO_CHANNEL_AUTO_SEEN once a channel ID
+ * was found.
  */
 void proto_parse_basic(struct request *req, const char *line, size_t len,
-    enum proto_channel mode, int nextras);
+    enum proto_channel *mode, int nextras);
 
 /*
  * Fill req for a line longer than Squid may send, given its first bytes:
@@ -66,8 +83,10 @@ size_t proto_format_reply(char *buf, size_t size, const struct request *req,
 void proto_request_clear(struct request *req);
 
 /*
- * Decode RFC 1738 %XX escapes in place (invalid escapes stay as they are,
- * as in Squid's rfc1738_unescape). Returns the new length.
+ * Decode RFC 1738 %XX escapes in place; an invalid escape stays as it is.
+ * (Unlike Squid's rfc1738_unescape, "%%" stays "%%" and "%00" decodes to
+ * NUL, which the parser then refuses; Squid's escaping never makes
+ * either.) Returns the new length.
  */
 size_t proto_unescape(char *s, size_t len);
 

@@ -88,12 +88,15 @@ pwhash_make(const char *pw, size_t len, unsigned long long ops, size_t mem,
 {
 	char buf[crypto_pwhash_argon2id_STRBYTES];
 
-	if (crypto_pwhash_argon2id_str(buf, pw, len, ops, mem) != 0)
-		return -1;
-	if (strlen(buf) >= PWHASH_STR_MAX)
-		return -1;
-	memcpy(out, buf, strlen(buf) + 1);
-	return 0;
+	int rc = -1;
+
+	if (crypto_pwhash_argon2id_str(buf, pw, len, ops, mem) == 0 &&
+	    strlen(buf) < PWHASH_STR_MAX) {
+		memcpy(out, buf, strlen(buf) + 1);
+		rc = 0;
+	}
+	sodium_memzero(buf, sizeof(buf));
+	return rc;
 }
 
 bool

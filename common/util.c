@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "util.h"
 
@@ -209,12 +211,6 @@ util_printable(char *dst, size_t dstsize, const char *src, size_t len,
 time_t
 util_now(void)
 {
-	const char *fake = getenv("CUTTLE_NOW");
-	long long v;
-	const char *error;
-
-	if (fake != NULL && util_strtonum(fake, 0, LLONG_MAX, &v, &error) == 0)
-		return (time_t)v;
 	return time(NULL);
 }
 
@@ -225,4 +221,13 @@ util_monotonic_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void
+util_no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }

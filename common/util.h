@@ -54,8 +54,14 @@ void util_fold_name(char *name);
 char *util_printable(char *dst, size_t dstsize, const char *src, size_t len,
     size_t max);
 
-/* Seconds since the epoch; honours CUTTLE_NOW (tests only) when set. */
+/* Seconds since the epoch. */
 time_t util_now(void);
+
+/*
+ * Keep secrets out of core dumps: no core file and not dumpable (which
+ * also keeps other processes of the same user from ptrace-reading us).
+ */
+void util_no_core_dumps(void);
 
 /* Monotonic clock in microseconds. */
 uint64_t util_monotonic_us(void);

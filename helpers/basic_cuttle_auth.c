@@ -87,6 +87,7 @@ main(int argc, char **argv)
 	int bad;
 
 	signal(SIGPIPE, SIG_IGN);
+	util_no_core_dumps();
 	log_init("basic_cuttle_auth", false);
 	bad = parse_args(argc, argv, conf, &opts, &debug, err, sizeof(err));
 	log_init("basic_cuttle_auth", debug);

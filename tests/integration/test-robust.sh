@@ -36,9 +36,9 @@ is "$?" 0 "EOF on stdin: exit status 0 (within 5s)"
 helper_as_proxy < "$T/mixed.in" > "$T/mixed.out" 2> "$T/mixed.err"
 is "$(wc -l < "$T/mixed.out")" 10 "10 request lines (one without LF): 10 replies"
 ok "every stdout line is a reply" sh -c "! grep -Evq '$REPLY_RE' '$T/mixed.out'"
-is "$(sed -n 1p "$T/mixed.out")" "OK" "first reply in order"
-is "$(sed -n 9p "$T/mixed.out")" "7 OK" "channel-ID reply in order after bad lines"
-is "$(sed -n 10p "$T/mixed.out")" "OK" "last line without LF answered"
+is "$(sed -n 1p "$T/mixed.out")" "OK reason_=ok" "first reply in order"
+is "$(sed -n 9p "$T/mixed.out")" "7 OK reason_=ok" "channel-ID reply in order after bad lines"
+is "$(sed -n 10p "$T/mixed.out")" "OK reason_=ok" "last line without LF answered"
 
 # Missing store: BH naming the fix; the helper recovers when it appears.
 mv "$DB" "$DB.away"
@@ -50,7 +50,7 @@ case $R in
 esac
 mv "$DB.away" "$DB"
 ask "alice pw"
-is "$R" "OK" "store back: answered without a restart"
+is "$R" "OK reason_=ok" "store back: answered without a restart"
 
 # Corrupt store: BH backend_error; recovers once replaced by a good one.
 cp "$DB" "$T/good.db"
@@ -67,7 +67,7 @@ esac
 mv "$DB.good" "$DB"
 sleep 1.2
 ask "alice pw"
-is "$R" "OK" "good store back: answered"
+is "$R" "OK reason_=ok" "good store back: answered"
 
 # An open write transaction (the CLI's BEGIN IMMEDIATE) does not stop answers.
 (printf 'BEGIN IMMEDIATE;\nUPDATE settings SET value = value;\n'; sleep 8; printf 'COMMIT;\n') |
@@ -77,7 +77,7 @@ sleep 1
 start=$(date +%s)
 ask "alice pw" 6
 end=$(date +%s)
-is "$R" "OK" "answer while a write transaction is open"
+is "$R" "OK reason_=ok" "answer while a write transaction is open"
 ok "answered before the transaction ended ($((end - start))s < 6s)" test $((end - start)) -lt 6
 kill "$LOCKER" 2>/dev/null
 wait "$LOCKER" 2>/dev/null
@@ -86,7 +86,7 @@ stop_helper
 # Read-only store files: logins still work, rehash is skipped.
 chmod 440 "$DB"
 helper_as_proxy <<< "alice pw" > "$T/ro.out" 2>&1
-is "$(cat "$T/ro.out")" "OK" "read-only store: still answers"
+is "$(cat "$T/ro.out")" "OK reason_=ok" "read-only store: still answers"
 chmod 660 "$DB"
 # A helper that could only read may leave read-only WAL files behind;
 # `cuttle init` repairs them.
@@ -108,7 +108,7 @@ printf '[store]\npath = %s\nldap_ur = x\n' "$DB" > "$T/bad.conf"
 chmod 644 "$T/bad.conf"
 runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" --config "$T/bad.conf" \
 	<<< "3 alice pw" > "$T/badconf.out" 2> "$T/badconf.err"
-is "$(cat "$T/badconf.out")" "3 BH reason_=backend_error $T/bad.conf:3: unknown key 'ldap_ur' in [store] (see cuttle.conf(5))" \
+is "$(cat "$T/badconf.out")" "3 BH reason_=backend_error config error: $T/bad.conf:3: unknown key 'ldap_ur' in [store] (see cuttle.conf(5))" \
 	"bad config: BH naming file:line"
 ok "bad config logged once on stderr" test "$(grep -c "unknown key 'ldap_ur'" "$T/badconf.err")" -eq 1
 
@@ -118,7 +118,7 @@ hash_of() { sqlite3 "$DB" "SELECT hash FROM users WHERE name = '$1'"; }
 write_conf "opslimit = 2"
 sed -i '/^opslimit = 1$/d' "$T/cuttle.conf"
 helper_as_proxy <<< "alice pw" > "$T/rehash.out" 2>&1
-is "$(cat "$T/rehash.out")" "OK" "login with old hash parameters"
+is "$(cat "$T/rehash.out")" "OK reason_=ok" "login with old hash parameters"
 case $(hash_of alice) in
 '$argon2id$v=19$m=8,t=2,'*) ok "helper (as proxy) re-hashed with the configured opslimit" true ;;
 *) ok "helper (as proxy) re-hashed with the configured opslimit (got $(hash_of alice | cut -c1-30))" false ;;
@@ -126,7 +126,7 @@ esac
 printf 'newpw\n' | CUTTLE user passwd alice --password-stdin 2>/dev/null
 is "$?" 0 "root CLI writes after the helper wrote"
 helper_as_proxy <<< "alice newpw" > "$T/after.out" 2>&1
-is "$(cat "$T/after.out")" "OK" "helper reads what root wrote"
+is "$(cat "$T/after.out")" "OK reason_=ok" "helper reads what root wrote"
 bad=$(find "$T/store" \( -perm -o=r -o -perm -o=w -o ! -group proxy \) | tr '\n' ' ')
 is "$bad" "" "no store file is reachable by others or outside group proxy"
 

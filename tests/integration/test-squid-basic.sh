@@ -32,9 +32,7 @@ done
 CUTTLE user del victim-del 2>/dev/null
 CUTTLE user lock victim-lock 2>/dev/null
 CUTTLE user disable victim-dis 2>/dev/null
-# An account whose expiry has passed: re-created with --expires in the past.
-CUTTLE user del victim-exp 2>/dev/null
-add_user victim-exp pw --expires 2021-06-01
+CUTTLE user set victim-exp --expires 2021-06-01 2>/dev/null
 sleep 3
 is "$(status 'victim-del:pw')" 407 "deleted user: 407"
 is "$(status 'victim-lock:pw')" 407 "locked user: 407"
@@ -42,11 +40,13 @@ is "$(status 'victim-dis:pw')" 407 "disabled user: 407"
 is "$(status 'victim-exp:pw')" 407 "expired user: 407"
 CUTTLE user unlock victim-lock 2>/dev/null
 CUTTLE user enable victim-dis 2>/dev/null
+CUTTLE user set victim-exp --expires never 2>/dev/null
 add_user newcomer 'fresh'
 printf 'changed\n' | CUTTLE user passwd alice --password-stdin 2>/dev/null
 sleep 3
 is "$(status 'victim-lock:pw')" 200 "unlocked user: 200 again"
 is "$(status 'victim-dis:pw')" 200 "enabled user: 200 again"
+is "$(status 'victim-exp:pw')" 200 "expiry removed (user set --expires never): 200 again"
 is "$(status 'newcomer:fresh')" 200 "user added while Squid runs: 200"
 is "$(status 'alice:correct horse')" 407 "old password after passwd: 407"
 is "$(status 'alice:changed')" 200 "new password after passwd: 200"

@@ -57,7 +57,9 @@ decide(struct engine *e, const char *line)
 {
 	static char out[PROTO_LINE_MAX];
 
-	proto_parse_basic(&req, line, strlen(line), PROTO_CHANNEL_AUTO, 0);
+	enum proto_channel mode = PROTO_CHANNEL_AUTO;
+
+	proto_parse_basic(&req, line, strlen(line), &mode, 0);
 	engine_decide(e, &req, &v);
 	proto_format_reply(out, sizeof(out), &req, &v);
 	engine_after_reply(e, &req, &v);
@@ -106,8 +108,8 @@ main(void)
 	add_user("expfuture", "pw", false, false, 0, now + 3600, 1);
 	add_user("old", "pw", false, false, 0, 0, 2);
 
-	is_str(decide(e, "alice right%20pw"), "OK", "store appeared: helper recovered");
-	is_str(decide(e, "ALICE right%20pw"), "OK", "name folded");
+	is_str(decide(e, "alice right%20pw"), "OK reason_=ok", "store appeared: helper recovered");
+	is_str(decide(e, "ALICE right%20pw"), "OK reason_=ok", "name folded");
 	is_str(decide(e, "alice wrong"), "ERR reason_=bad_password Invalid username or password", "wrong password");
 	is_str(decide(e, "nobody right%20pw"), "ERR reason_=unknown_user Invalid username or password", "unknown user");
 	is_str(decide(e, "alice "), "ERR reason_=bad_password Invalid username or password", "empty password");
@@ -116,9 +118,9 @@ main(void)
 	    "disabled, wrong password: generic, reason bad_password");
 	is_str(decide(e, "lock pw"), "ERR reason_=locked Account locked", "locked");
 	is_str(decide(e, "lockfuture pw"), "ERR reason_=locked Account locked", "timed lock in force");
-	is_str(decide(e, "lockpast pw"), "OK", "timed lock ended");
+	is_str(decide(e, "lockpast pw"), "OK reason_=ok", "timed lock ended");
 	is_str(decide(e, "exp pw"), "ERR reason_=expired Account expired", "expired");
-	is_str(decide(e, "expfuture pw"), "OK", "not yet expired");
+	is_str(decide(e, "expfuture pw"), "OK reason_=ok", "not yet expired");
 	is_str(decide(e, "al%00ice pw"), "BH reason_=bad_request bad request: NUL byte in user name or password",
 	    "NUL is bad_request");
 	{
@@ -132,7 +134,7 @@ main(void)
 	}
 
 	/* Rehash on login: "old" was hashed with opslimit 2, config says 1. */
-	is_str(decide(e, "old pw"), "OK", "old-parameter hash verifies");
+	is_str(decide(e, "old pw"), "OK reason_=ok", "old-parameter hash verifies");
 	if (store_open(path, STORE_READ, 1, &st, err, sizeof(err)) != STORE_OK)
 		abort();
 	ok(store_user_get(st, "old", &u, err, sizeof(err)) == 1 && !pwhash_needs_rehash(u.hash, 1, 8192),
@@ -151,21 +153,21 @@ main(void)
 		e = engine_new(c, NULL);
 		is_str(decide(e, "ALICE right%20pw"), "ERR reason_=unknown_user Invalid username or password",
 		    "exact case: ALICE is not alice");
-		is_str(decide(e, "alice right%20pw"), "OK", "exact case: alice");
+		is_str(decide(e, "alice right%20pw"), "OK reason_=ok", "exact case: alice");
 		engine_free(e);
 	}
 
 	/* A broken setup answers BH naming the problem, every time. */
 	e = engine_new(test_conf(), "unknown option '--bogus'");
-	is_str(decide(e, "alice right%20pw"), "BH reason_=backend_error unknown option '--bogus'",
+	is_str(decide(e, "alice right%20pw"), "BH reason_=backend_error config error: unknown option '--bogus'",
 	    "setup error answered as BH");
-	is_str(decide(e, "5 alice right%20pw"), "5 BH reason_=backend_error unknown option '--bogus'",
+	is_str(decide(e, "5 alice right%20pw"), "5 BH reason_=backend_error config error: unknown option '--bogus'",
 	    "setup error keeps channel IDs");
 	engine_free(e);
 
 	/* Store replaced by garbage: BH backend_error, then recovery. */
 	e = engine_new(test_conf(), NULL);
-	is_str(decide(e, "alice right%20pw"), "OK", "before corruption");
+	is_str(decide(e, "alice right%20pw"), "OK reason_=ok", "before corruption");
 	{
 		char moved[300];
 		snprintf(moved, sizeof(moved), "%s.good", path);
@@ -179,7 +181,7 @@ main(void)
 		ok(v.result == RESULT_BH && v.reason == REASON_BACKEND_ERROR,
 		    "corrupt store: BH backend_error (%s)", v.detail);
 		rename(moved, path);
-		is_str(decide(e, "alice right%20pw"), "OK", "recovered once the store is back");
+		is_str(decide(e, "alice right%20pw"), "OK reason_=ok", "recovered once the store is back");
 	}
 	engine_free(e);
 	engine_free(NULL);

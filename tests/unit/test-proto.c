@@ -5,10 +5,13 @@
 
 static struct request req;
 
+static enum proto_channel mode_after;
+
 static void
 parse(const char *line, enum proto_channel mode, int nextras)
 {
-	proto_parse_basic(&req, line, strlen(line), mode, nextras);
+	mode_after = mode;
+	proto_parse_basic(&req, line, strlen(line), &mode_after, nextras);
 }
 
 static const char *
@@ -89,17 +92,37 @@ main(void)
 
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "12 alice ", 9);
-	proto_parse_basic(&req, big, PROTO_LINE_MAX - 1, PROTO_CHANNEL_AUTO, 0);
-	ok(!req.bad && req.has_channel, "8191 bytes (8192 with LF) accepted");
-	ok(req.password_len == PROTO_LINE_MAX - 1 - 9, "longest password kept whole");
-	proto_parse_basic(&req, big, PROTO_LINE_MAX, PROTO_CHANNEL_AUTO, 0);
-	ok(req.bad && req.has_channel, "8192 bytes + LF is overlong, channel kept");
+	m = PROTO_CHANNEL_AUTO;
+	proto_parse_basic(&req, big, PROTO_LINE_MAX - 1 + 3, &m, 0);
+	ok(!req.bad && req.has_channel, "8191-byte request (8192 with LF) after a channel ID accepted");
+	ok(req.password_len == PROTO_LINE_MAX - 1 - 6, "longest password kept whole");
+	ok(m == PROTO_CHANNEL_AUTO_SEEN, "auto mode remembers it saw a channel ID");
+	m = PROTO_CHANNEL_AUTO;
+	proto_parse_basic(&req, big, PROTO_LINE_MAX + 3, &m, 0);
+	ok(req.bad && req.has_channel, "8192-byte request + LF is overlong, channel kept");
 	is_str(req.channel, "12", "overlong channel");
+	m = PROTO_CHANNEL_NO;
+	proto_parse_basic(&req, big + 3, PROTO_LINE_MAX - 1, &m, 0);
+	ok(!req.bad, "8191 bytes without channel accepted");
+	proto_parse_basic(&req, big + 3, PROTO_LINE_MAX, &m, 0);
+	ok(req.bad, "8192 bytes without channel is overlong");
+	parse("6 alice pw 10.0.0.1 1.2.3.4, 5.6.7.8", PROTO_CHANNEL_AUTO_SEEN, 2);
+	ok(!req.bad && req.has_channel && strcmp(req.user, "alice") == 0,
+	    "after a channel ID was seen, extra fields (quoted extras) keep the ID");
+	parse("6 alice pw 10.0.0.1 1.2.3.4, 5.6.7.8", PROTO_CHANNEL_AUTO, 2);
+	ok(!req.has_channel, "... but not before");
+	parse("alice pw 1.2.3.4\0evil", PROTO_CHANNEL_AUTO, 1);
+	{
+		const char l[] = "alice pw 1.2.3.4\0evil";
+		m = PROTO_CHANNEL_AUTO;
+		proto_parse_basic(&req, l, sizeof(l) - 1, &m, 1);
+		ok(req.bad, "raw NUL anywhere in the line is bad");
+	}
 	proto_parse_overlong(&req, big, 100, PROTO_CHANNEL_NO, 0);
 	ok(req.bad && !req.has_channel, "overlong, channel-id no: no channel");
 
 	parse("alice x", PROTO_CHANNEL_AUTO, 0);
-	is_str(reply(REASON_OK, true, NULL), "OK\n", "OK reply");
+	is_str(reply(REASON_OK, true, NULL), "OK reason_=ok\n", "OK reply");
 	is_str(reply(REASON_BAD_PASSWORD, false, NULL),
 	    "ERR reason_=bad_password Invalid username or password\n", "generic refusal");
 	is_str(reply(REASON_UNKNOWN_USER, false, NULL),
@@ -113,7 +136,7 @@ main(void)
 	is_str(reply(REASON_BACKEND_DOWN, false, "store\ngone\r"),
 	    "BH reason_=backend_down store?gone?\n", "BH text made one printable line");
 	parse("99 alice x", PROTO_CHANNEL_AUTO, 0);
-	is_str(reply(REASON_OK, true, NULL), "99 OK\n", "channel ID echoed first");
+	is_str(reply(REASON_OK, true, NULL), "99 OK reason_=ok\n", "channel ID echoed first");
 	is_str(reply(REASON_BAD_REQUEST, false, "x"), "99 BH reason_=bad_request x\n",
 	    "BH with channel");
 	{
