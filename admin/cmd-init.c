@@ -74,7 +74,7 @@ only_stores(const char *dir)
 }
 
 static int
-prepare_dir(const char *dir, gid_t gid)
+prepare_dir(const char *dir, gid_t gid, const char *group)
 {
 	struct stat st;
 	char *copy;
@@ -92,7 +92,7 @@ prepare_dir(const char *dir, gid_t gid)
 			admin_err("%s: cannot create the store directory: %s", dir, strerror(errno));
 			return -1;
 		}
-		printf("created %s (mode 2770, group %u)\n", dir, (unsigned)gid);
+		printf("created %s (mode 2770, group %s)\n", dir, group);
 	} else if (!S_ISDIR(st.st_mode)) {
 		admin_err("%s: not a directory", dir);
 		return -1;
@@ -132,7 +132,7 @@ cmd_init(struct admin *a, int argc, char **argv)
 	gid = gr->gr_gid;
 	if ((dircopy = strdup(path)) == NULL)
 		return EXIT_STORE;
-	rc = prepare_dir(dirname(dircopy), gid);
+	rc = prepare_dir(dirname(dircopy), gid, a->conf->squid_group);
 	free(dircopy);
 	if (rc != 0)
 		return EXIT_STORE;
