@@ -13,7 +13,8 @@ for u in victim-del victim-lock victim-dis victim-exp; do
 	add_user "$u" 'pw' || bail "user add failed"
 done
 origin_start
-squid_start ""
+squid_start "" "logformat cuttle %un %>Hs %note{reason_}
+access_log stdio:$T/log/reasons.log cuttle"
 
 is "$(status -)" 407 "no credentials: 407"
 is "$(status 'alice:correct horse')" 200 "right password: 200"
@@ -50,6 +51,11 @@ is "$(status 'victim-exp:pw')" 200 "expiry removed (user set --expires never): 2
 is "$(status 'newcomer:fresh')" 200 "user added while Squid runs: 200"
 is "$(status 'alice:correct horse')" 407 "old password after passwd: 407"
 is "$(status 'alice:changed')" 200 "new password after passwd: 200"
+
+# The reason_ note reaches Squid's own log.
+ok "access log shows reason_=ok for a login" grep -q '^alice 200 ok$' "$T/log/reasons.log"
+grep '^alice 407' "$T/log/reasons.log" > "$T/log/alice407" || true
+ok "access log shows the reason of a refused login" grep -q 'bad_password' "$T/log/alice407"
 
 users=$(ps -o user= -C basic_cuttle_auth | sort -u | tr '\n' ' ')
 is "$users" "$SQUID_USER " "helpers run as $SQUID_USER"
