@@ -25,6 +25,19 @@ struct admin_cmd {
 
 extern const struct admin_cmd admin_cmds[];
 
+/* The handlers: argv[0] is the last command word, options follow. */
+int cmd_init(struct admin *a, int argc, char **argv);
+int cmd_user_add(struct admin *a, int argc, char **argv);
+int cmd_user_passwd(struct admin *a, int argc, char **argv);
+int cmd_user_del(struct admin *a, int argc, char **argv);
+int cmd_user_lock(struct admin *a, int argc, char **argv);
+int cmd_user_unlock(struct admin *a, int argc, char **argv);
+int cmd_user_disable(struct admin *a, int argc, char **argv);
+int cmd_user_enable(struct admin *a, int argc, char **argv);
+int cmd_user_set(struct admin *a, int argc, char **argv);
+int cmd_user_list(struct admin *a, int argc, char **argv);
+int cmd_user_show(struct admin *a, int argc, char **argv);
+
 /* Print "cuttle: <message>" to stderr. */
 void admin_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a usage error for cmd and return EXIT_USAGE. */

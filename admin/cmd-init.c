@@ -16,8 +16,6 @@
 #define DIR_MODE  02770	/* setgid: files made in it get Squid's group */
 #define FILE_MODE 0660
 
-int cmd_init(struct admin *a, int argc, char **argv);
-
 /* mkdir -p for the parents; they are ordinary directories (0755). */
 static int
 make_parents(char *path)

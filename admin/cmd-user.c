@@ -7,17 +7,6 @@
 #include "admin.h"
 #include "pwhash.h"
 
-int cmd_user_add(struct admin *a, int argc, char **argv);
-int cmd_user_passwd(struct admin *a, int argc, char **argv);
-int cmd_user_del(struct admin *a, int argc, char **argv);
-int cmd_user_lock(struct admin *a, int argc, char **argv);
-int cmd_user_unlock(struct admin *a, int argc, char **argv);
-int cmd_user_disable(struct admin *a, int argc, char **argv);
-int cmd_user_enable(struct admin *a, int argc, char **argv);
-int cmd_user_set(struct admin *a, int argc, char **argv);
-int cmd_user_list(struct admin *a, int argc, char **argv);
-int cmd_user_show(struct admin *a, int argc, char **argv);
-
 #define COMMENT_MAX 1000
 
 /* Options the user commands share; each command says which it takes. */
@@ -84,6 +73,33 @@ user_state(const struct store_user *u, long long now)
 	if (u->expires != 0 && u->expires <= now)
 		return "expired";
 	return "active";
+}
+
+/*
+ * Read one user, named by arg, outside any transaction. Returns 0 and
+ * fills u and name, or prints why and returns an exit status.
+ */
+static int
+load_user(struct admin *a, const char *cmd, const char *arg,
+    char name[static UTIL_NAME_MAX + 1], struct store_user *u)
+{
+	char err[512];
+	struct store *st;
+	int ex, rc;
+
+	if ((ex = admin_user_name(a, cmd, arg, name)) != 0)
+		return ex;
+	if ((st = admin_open_store(a, &ex)) == NULL)
+		return ex;
+	rc = store_user_get(st, name, u, err, sizeof(err));
+	store_close(st);
+	if (rc > 0)
+		return 0;
+	if (rc == 0)
+		admin_err("no user '%s'", name);
+	else
+		admin_err("%s", err);
+	return rc == 0 ? EXIT_NO : EXIT_STORE;
 }
 
 /*
@@ -243,31 +259,20 @@ int
 cmd_user_passwd(struct admin *a, int argc, char **argv)
 {
 	struct user_opts o;
-	char name[UTIL_NAME_MAX + 1], err[512], hash[PWHASH_STR_MAX];
+	char name[UTIL_NAME_MAX + 1], hash[PWHASH_STR_MAX];
 	struct store_user u;
-	struct store *st;
-	int ex, rc;
+	int ex;
 
 	if ((ex = parse_opts("user passwd", argc, argv, O_NAME | O_PW, &o)) != 0)
-		return ex;
-	if ((ex = admin_user_name(a, "user passwd", o.name, name)) != 0)
 		return ex;
 	/*
 	 * Ask and hash before the write transaction, so that a prompt or an
 	 * Argon2 run never holds the store's write lock.
 	 */
-	if ((st = admin_open_store(a, &ex)) == NULL)
-		return ex;
-	rc = store_user_get(st, name, &u, err, sizeof(err));
-	store_close(st);
+	ex = load_user(a, "user passwd", o.name, name, &u);
 	pwhash_zero(&u, sizeof(u));
-	if (rc <= 0) {
-		if (rc == 0)
-			admin_err("no user '%s'", name);
-		else
-			admin_err("%s", err);
-		return rc == 0 ? EXIT_NO : EXIT_STORE;
-	}
+	if (ex != 0)
+		return ex;
 	if ((ex = new_hash(a, name, o.pw, hash)) != 0)
 		return ex;
 	ex = change_user(a, "user passwd", o.name, set_hash, hash, "changed the password of");
@@ -520,27 +525,15 @@ int
 cmd_user_show(struct admin *a, int argc, char **argv)
 {
 	struct user_opts o;
-	char name[UTIL_NAME_MAX + 1], err[512], t[32];
+	char name[UTIL_NAME_MAX + 1], t[32];
 	struct store_user u;
-	struct store *st;
 	long long now = (long long)util_now();
-	int ex, rc;
+	int ex;
 
 	if ((ex = parse_opts("user show", argc, argv, O_NAME | O_JSON, &o)) != 0)
 		return ex;
-	if ((ex = admin_user_name(a, "user show", o.name, name)) != 0)
+	if ((ex = load_user(a, "user show", o.name, name, &u)) != 0)
 		return ex;
-	if ((st = admin_open_store(a, &ex)) == NULL)
-		return ex;
-	rc = store_user_get(st, name, &u, err, sizeof(err));
-	store_close(st);
-	if (rc <= 0) {
-		if (rc == 0)
-			admin_err("no user '%s'", name);
-		else
-			admin_err("%s", err);
-		return rc == 0 ? EXIT_NO : EXIT_STORE;
-	}
 	if (o.json) {
 		print_json(&u, now);
 		putchar('\n');

@@ -9,17 +9,6 @@
 #include "admin.h"
 #include "pwhash.h"
 
-int cmd_init(struct admin *a, int argc, char **argv);
-int cmd_user_add(struct admin *a, int argc, char **argv);
-int cmd_user_passwd(struct admin *a, int argc, char **argv);
-int cmd_user_del(struct admin *a, int argc, char **argv);
-int cmd_user_lock(struct admin *a, int argc, char **argv);
-int cmd_user_unlock(struct admin *a, int argc, char **argv);
-int cmd_user_disable(struct admin *a, int argc, char **argv);
-int cmd_user_enable(struct admin *a, int argc, char **argv);
-int cmd_user_set(struct admin *a, int argc, char **argv);
-int cmd_user_list(struct admin *a, int argc, char **argv);
-int cmd_user_show(struct admin *a, int argc, char **argv);
 static int cmd_help(struct admin *a, int argc, char **argv);
 
 const struct admin_cmd admin_cmds[] = {

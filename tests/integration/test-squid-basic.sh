@@ -52,6 +52,23 @@ is "$(status 'newcomer:fresh')" 200 "user added while Squid runs: 200"
 is "$(status 'alice:correct horse')" 407 "old password after passwd: 407"
 is "$(status 'alice:changed')" 200 "new password after passwd: 200"
 
+# Rehash on login through Squid: a hash made with other limits (opslimit 2,
+# as by an older configuration) is re-hashed by the helper, running as
+# proxy, with the configured ones (opslimit 1), WAL files and all.
+sed 's/^opslimit = 1$/opslimit = 2/' "$T/cuttle.conf" > "$T/old-limits.conf"
+printf 'legacy\n' | "$T/bin/cuttle" --config "$T/old-limits.conf" user add legacy --password-stdin 2>/dev/null
+hash_of() { sqlite3 "$T/store/cuttle.db" "SELECT hash FROM users WHERE name = '$1'"; }
+case $(hash_of legacy) in '$argon2id$v=19$m=8,t=2,'*) ok "legacy hash made with opslimit 2" true ;;
+*) ok "legacy hash made with opslimit 2" false ;; esac
+is "$(status 'legacy:legacy')" 200 "login with a hash of other limits: 200"
+sleep 0.5
+case $(hash_of legacy) in '$argon2id$v=19$m=8,t=1,'*) ok "re-hashed through Squid with the configured limits" true ;;
+*) ok "re-hashed through Squid with the configured limits (got $(hash_of legacy | cut -c1-24))" false ;; esac
+printf 'legacy2\n' | CUTTLE user passwd legacy --password-stdin 2>/dev/null
+is "$?" 0 "root's CLI writes after the helper's write"
+sleep 3
+is "$(status 'legacy:legacy2')" 200 "helper reads root's write"
+
 # The reason_ note reaches Squid's own log.
 ok "access log shows reason_=ok for a login" grep -q '^alice 200 ok$' "$T/log/reasons.log"
 grep '^alice 407' "$T/log/reasons.log" > "$T/log/alice407" || true
