@@ -86,6 +86,15 @@ main(int argc, char **argv)
 	char err[512];
 	int bad;
 
+	/* Asked by a person at a terminal, never by Squid. */
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("%s\n(see basic_cuttle_auth(8))\n", usage);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("basic_cuttle_auth (cuttle) %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	util_no_core_dumps();
 	log_init("basic_cuttle_auth", false);

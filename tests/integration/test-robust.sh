@@ -28,6 +28,12 @@ stop_helper() {
 timeout 5 runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" --config "$T/cuttle.conf" < /dev/null
 is "$?" 0 "EOF on stdin: exit status 0 (within 5s)"
 
+# A person asking for help gets it (Squid never passes --help).
+out=$("$T/bin/basic_cuttle_auth" --help < /dev/null)
+is "$?" 0 "--help: exit 0"
+case $out in "usage: basic_cuttle_auth "*) ok "--help prints the usage" true ;;
+*) ok "--help prints the usage (got: $out)" false ;; esac
+
 # Every line gets exactly one reply, and stdout holds nothing else.
 {
 	printf 'alice pw\n\nalice\n%s\n' "$(head -c 20000 /dev/zero | tr '\0' 'x')"
