@@ -140,7 +140,7 @@ int
 admin_new_password(enum pw_source src, const char *user, char *buf,
     size_t size, size_t *len_r)
 {
-	char again[ADMIN_PASSWORD_MAX + 2], text[UTIL_NAME_MAX + 64];
+	char again[ADMIN_PASSWORD_MAX + 1], text[UTIL_NAME_MAX + 64];
 	size_t len2;
 	int fd, rc;
 
@@ -152,7 +152,7 @@ admin_new_password(enum pw_source src, const char *user, char *buf,
 		*len_r = GEN_LENGTH;
 		return 0;
 	case PW_STDIN:
-		rc = read_line(STDIN_FILENO, buf, ADMIN_PASSWORD_MAX + 1, len_r);
+		rc = read_line(STDIN_FILENO, buf, size, len_r);
 		if (rc == -2) {
 			admin_err("password on stdin is longer than %d bytes", ADMIN_PASSWORD_MAX);
 			return EXIT_USAGE;
@@ -175,10 +175,12 @@ admin_new_password(enum pw_source src, const char *user, char *buf,
 			rc = EXIT_NO;
 		}
 	}
-	if (rc < 0) {
+	if (rc == -2)
+		admin_err("the password is longer than %d bytes", ADMIN_PASSWORD_MAX);
+	else if (rc == -1)
 		admin_err("reading the password from the terminal failed");
+	if (rc < 0)
 		rc = rc == -2 ? EXIT_USAGE : EXIT_STORE;
-	}
 	pwhash_zero(again, sizeof(again));
 	close(fd);
 	return rc;

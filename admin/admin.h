@@ -60,7 +60,8 @@ int admin_user_name(struct admin *a, const char *cmd, const char *arg,
 enum pw_source { PW_PROMPT, PW_STDIN, PW_GENERATE };
 
 /*
- * Get a new password into buf (zero it after use): prompt twice on the
+ * Get a new password of at most ADMIN_PASSWORD_MAX bytes into buf, which
+ * must hold ADMIN_PASSWORD_MAX + 1 (zero it after use): prompt twice on the
  * terminal without echo, read one line of stdin, or generate one (the
  * caller prints a generated one, once). Returns 0 or an exit status after
  * printing why.

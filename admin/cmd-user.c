@@ -149,38 +149,49 @@ change_user(struct admin *a, const char *cmd, const char *arg,
 	return ex;
 }
 
-/* Hash a new password from src. On success *hash is set; zeroes the password. */
+/*
+ * Hash a new password from src into hash. A generated one is also left in
+ * generated (else it is set empty), to be printed once it is stored.
+ */
 static int
 new_hash(struct admin *a, const char *name, enum pw_source src,
-    char hash[static PWHASH_STR_MAX])
+    char hash[static PWHASH_STR_MAX], char generated[static ADMIN_PASSWORD_MAX + 1])
 {
-	char pw[ADMIN_PASSWORD_MAX + 2];
+	char pw[ADMIN_PASSWORD_MAX + 1];
 	size_t len = 0;
 	int ex;
 
+	generated[0] = '\0';
 	ex = admin_new_password(src, name, pw, sizeof(pw), &len);
 	if (ex == 0 && pwhash_make(pw, len, a->conf->opslimit, a->conf->memlimit, hash) != 0) {
 		admin_err("cannot hash the password: out of memory (lower [hash] memlimit?)");
 		ex = EXIT_STORE;
 	}
-	if (ex == 0 && src == PW_GENERATE) {
-		/* The one place a password is printed: once, to its creator. */
-		printf("%s\n", pw);
-		fflush(stdout);
-	}
+	if (ex == 0 && src == PW_GENERATE)
+		memcpy(generated, pw, len + 1);
 	pwhash_zero(pw, sizeof(pw));
 	return ex;
+}
+
+/* The one place a password is printed: once, to its creator, once stored. */
+static void
+print_generated(char generated[static ADMIN_PASSWORD_MAX + 1], bool stored)
+{
+	if (stored && generated[0] != '\0') {
+		printf("%s\n", generated);
+		fflush(stdout);
+	}
+	pwhash_zero(generated, ADMIN_PASSWORD_MAX + 1);
 }
 
 static int
 check_comment(const char *cmd, const char *comment)
 {
-	const char *why;
-
 	if (strlen(comment) > COMMENT_MAX)
 		return admin_usage(cmd, "--comment is longer than %d bytes", COMMENT_MAX);
-	if (*comment != '\0' && !util_name_valid(comment, strlen(comment), &why))
-		return admin_usage(cmd, "--comment contains a control character");
+	for (const unsigned char *p = (const unsigned char *)comment; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return admin_usage(cmd, "--comment contains a control character");
 	return 0;
 }
 
@@ -190,7 +201,7 @@ cmd_user_add(struct admin *a, int argc, char **argv)
 	struct user_opts o;
 	struct store_user u;
 	struct store *st;
-	char err[512];
+	char err[512], gen[ADMIN_PASSWORD_MAX + 1];
 	const char *why;
 	time_t expires = 0;
 	int rc, ex;
@@ -216,7 +227,7 @@ cmd_user_add(struct admin *a, int argc, char **argv)
 		store_close(st);
 		return rc > 0 ? EXIT_NO : EXIT_STORE;
 	}
-	if ((ex = new_hash(a, u.name, o.pw, u.hash)) != 0) {
+	if ((ex = new_hash(a, u.name, o.pw, u.hash, gen)) != 0) {
 		store_close(st);
 		return ex;
 	}
@@ -236,6 +247,7 @@ cmd_user_add(struct admin *a, int argc, char **argv)
 			ex = EXIT_STORE;
 		}
 	}
+	print_generated(gen, ex == EXIT_DONE);
 	if (ex == EXIT_DONE) {
 		admin_err("added user '%s'", u.name);
 		if (expires != 0 && expires <= util_now())
@@ -259,7 +271,7 @@ int
 cmd_user_passwd(struct admin *a, int argc, char **argv)
 {
 	struct user_opts o;
-	char name[UTIL_NAME_MAX + 1], hash[PWHASH_STR_MAX];
+	char name[UTIL_NAME_MAX + 1], hash[PWHASH_STR_MAX], gen[ADMIN_PASSWORD_MAX + 1];
 	struct store_user u;
 	int ex;
 
@@ -273,9 +285,10 @@ cmd_user_passwd(struct admin *a, int argc, char **argv)
 	pwhash_zero(&u, sizeof(u));
 	if (ex != 0)
 		return ex;
-	if ((ex = new_hash(a, name, o.pw, hash)) != 0)
+	if ((ex = new_hash(a, name, o.pw, hash, gen)) != 0)
 		return ex;
 	ex = change_user(a, "user passwd", o.name, set_hash, hash, "changed the password of");
+	print_generated(gen, ex == EXIT_DONE);
 	pwhash_zero(hash, sizeof(hash));
 	return ex;
 }

@@ -131,6 +131,17 @@ CUTTLE user set ivan --expires never --comment "moved on" 2> /dev/null
 is "$(CUTTLE user show ivan --json | jq -c '[.expires, .comment]')" '[null,"moved on"]' "user set --expires never --comment"
 CUTTLE user set ivan 2> /dev/null
 is "$?" 2 "user set with nothing to set: exit 2"
+long=$(head -c 1000 /dev/zero | tr '\0' 'c')
+CUTTLE user set ivan --comment "$long" 2> /dev/null
+is "$(CUTTLE user show ivan --json | jq -r '.comment | length')" 1000 "a 1000-byte comment is kept"
+CUTTLE user set ivan --comment "${long}c" 2> "$T/err"
+is "$?" 2 "a 1001-byte comment: exit 2"
+ok "... saying it is too long" grep -q "longer than 1000" "$T/err"
+pw1024=$(head -c 1024 /dev/zero | tr '\0' 'p')
+printf '%s\n' "$pw1024" | CUTTLE user passwd ivan --password-stdin 2> /dev/null
+is "$?" 0 "a 1024-byte password is accepted"
+printf '%s\n' "${pw1024}p" | CUTTLE user passwd ivan --password-stdin 2> "$T/err"
+is "$?" 2 "a 1025-byte password: exit 2"
 CUTTLE user set ivan --comment "$(printf 'caf\351 \303\251')" 2> /dev/null
 is "$(CUTTLE user show ivan --json | jq -r .comment)" "caf� é" "invalid UTF-8 in a comment still gives valid JSON"
 
