@@ -103,6 +103,16 @@ dummy_hash(struct sqlite_ctx *ctx)
 	return ctx->dummy;
 }
 
+static void
+fill_account(const struct store_user *u, struct backend_account *acct)
+{
+	acct->found = true;
+	acct->disabled = u->disabled;
+	acct->locked = u->locked;
+	acct->locked_until = u->locked_until;
+	acct->expires = u->expires;
+}
+
 static enum backend_result
 sqlite_verify(void *vctx, const char *user, const char *password, size_t len,
     struct backend_account *acct, struct verdict *v, char *err, size_t errlen)
@@ -121,27 +131,50 @@ sqlite_verify(void *vctx, const char *user, const char *password, size_t len,
 		drop_store(ctx);
 		return rc == STORE_EBROKEN ? BACKEND_ERROR : BACKEND_DOWN;
 	}
-	if (rc == 0) {
-		/* Same work as a wrong password, so timing tells nothing. */
+	if (rc == 0 || strcmp(u.hash, BACKEND_NO_PASSWORD) == 0) {
+		/*
+		 * Same work as a wrong password, so timing tells nothing. A
+		 * user without a local password is unknown here: the next
+		 * backend checks the password, and the engine still applies
+		 * this row's state.
+		 */
 		dummy = dummy_hash(ctx);
 		if (dummy != NULL && pwhash_verify(dummy, password, len))
 			log_debug("password matches the dummy hash");
+		pwhash_zero(&u, sizeof(u));
 		return BACKEND_UNKNOWN_USER;
 	}
 	if (!pwhash_verify(u.hash, password, len)) {
 		pwhash_zero(&u, sizeof(u));
 		return BACKEND_BAD_PASSWORD;
 	}
-	acct->found = true;
-	acct->disabled = u.disabled;
-	acct->locked = u.locked;
-	acct->locked_until = u.locked_until;
-	acct->expires = u.expires;
+	fill_account(&u, acct);
 	if (!store_readonly(ctx->store) &&
 	    pwhash_needs_rehash(u.hash, ctx->conf->opslimit, ctx->conf->memlimit))
 		memcpy(v->rehash_from, u.hash, sizeof(v->rehash_from));
 	pwhash_zero(&u, sizeof(u));
 	return BACKEND_OK;
+}
+
+static int
+sqlite_account(void *vctx, const char *user, struct backend_account *acct,
+    char *err, size_t errlen)
+{
+	struct sqlite_ctx *ctx = vctx;
+	struct store_user u;
+	int rc;
+
+	if (ensure_store(ctx, err, errlen) != BACKEND_OK)
+		return -1;
+	rc = store_user_get(ctx->store, user, &u, err, errlen);
+	if (rc < 0) {
+		drop_store(ctx);
+		return -1;
+	}
+	if (rc == 1)
+		fill_account(&u, acct);
+	pwhash_zero(&u, sizeof(u));
+	return rc;
 }
 
 static void
@@ -181,5 +214,6 @@ const struct backend_ops backend_sqlite = {
 	.open = sqlite_open,
 	.verify = sqlite_verify,
 	.after_reply = sqlite_after_reply,
+	.account = sqlite_account,
 	.close = sqlite_close,
 };

@@ -16,6 +16,10 @@ enum backend_result {
 	BACKEND_OK,		/* password correct */
 	BACKEND_UNKNOWN_USER,	/* no such user (after equal-time work) */
 	BACKEND_BAD_PASSWORD,	/* wrong password */
+	BACKEND_DISABLED,	/* the directory says: account disabled */
+	BACKEND_LOCKED,		/* the directory says: account locked */
+	BACKEND_EXPIRED,	/* the directory says: password/account expired */
+	BACKEND_AMBIGUOUS,	/* the name matched more than one entry */
 	BACKEND_DOWN,		/* store or directory unreachable or busy */
 	BACKEND_ERROR,		/* misconfiguration, corrupt store */
 };
@@ -45,9 +49,26 @@ struct backend_ops {
 	/* Work after the reply was sent (rehash); may be NULL. */
 	void (*after_reply)(void *ctx, const char *user, const char *password,
 	    size_t len, struct verdict *v);
+	/*
+	 * The local state of user, for policy on top of another backend's
+	 * verdict; may be NULL. Returns 1 and fills acct, 0 if absent, -1.
+	 */
+	int (*account)(void *ctx, const char *user, struct backend_account *acct,
+	    char *err, size_t errlen);
+	/*
+	 * Call fn with each group user is in (stops when fn returns non-zero);
+	 * may be NULL. Returns OK, UNKNOWN_USER, AMBIGUOUS, DOWN or ERROR.
+	 */
+	enum backend_result (*groups)(void *ctx, const char *user,
+	    int (*fn)(const char *group, void *arg), void *arg, char *err,
+	    size_t errlen);
 	void (*close)(void *ctx);
 };
 
 extern const struct backend_ops backend_sqlite;
+extern const struct backend_ops backend_ldap;
+
+/* A stored hash that holds no password: the user logs in elsewhere (LDAP). */
+#define BACKEND_NO_PASSWORD "!"
 
 #endif

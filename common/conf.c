@@ -1,11 +1,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
+#include "ldapesc.h"
 #include "pwhash.h"
 
 static char *
@@ -30,7 +32,31 @@ conf_new(void)
 	conf->busy_timeout = 2;
 	conf->opslimit = pwhash_default_opslimit();
 	conf->memlimit = pwhash_default_memlimit();
-	conf->backend = xstrdup("sqlite");
+	conf->backends[0] = CONF_BACKEND_SQLITE;
+	conf->nbackends = 1;
+	conf->ldap_uri = xstrdup("");
+	conf->ldap_base = xstrdup("");
+	conf->ldap_filter = xstrdup(CONF_LDAP_FILTER_DEFAULT);
+	conf->ldap_dn_template = xstrdup("");
+	conf->ldap_scope = CONF_SCOPE_SUB;
+	conf->ldap_deref = CONF_DEREF_NEVER;
+	conf->ldap_bind_dn = xstrdup("");
+	conf->ldap_bind_password_file = xstrdup("");
+	conf->ldap_starttls = false;
+	conf->ldap_ca_file = xstrdup("");
+	conf->ldap_tls_verify = true;
+	conf->ldap_require_tls = false;
+	conf->ldap_referrals = false;
+	conf->ldap_password_attr = xstrdup("");
+	conf->ldap_connect_timeout = 2;
+	conf->ldap_timeout = 4;
+	conf->ldap_deadline = 8;
+	conf->ldap_retry = 10;
+	conf->ldap_group_base = xstrdup("");
+	conf->ldap_group_filter = xstrdup(CONF_GROUP_FILTER_DEFAULT);
+	conf->ldap_group_attr = xstrdup("cn");
+	conf->ldap_group_scope = CONF_SCOPE_SUB;
+	conf->ldap_user_group_attr = xstrdup("");
 	return conf;
 }
 
@@ -41,7 +67,22 @@ conf_free(struct conf *conf)
 		return;
 	free(conf->store_path);
 	free(conf->squid_group);
-	free(conf->backend);
+	free(conf->ldap_uri);
+	free(conf->ldap_base);
+	free(conf->ldap_filter);
+	free(conf->ldap_dn_template);
+	free(conf->ldap_bind_dn);
+	free(conf->ldap_bind_password_file);
+	if (conf->ldap_bind_password != NULL) {
+		pwhash_zero(conf->ldap_bind_password, strlen(conf->ldap_bind_password));
+		free(conf->ldap_bind_password);
+	}
+	free(conf->ldap_ca_file);
+	free(conf->ldap_password_attr);
+	free(conf->ldap_group_base);
+	free(conf->ldap_group_filter);
+	free(conf->ldap_group_attr);
+	free(conf->ldap_user_group_attr);
 	free(conf);
 }
 
@@ -50,6 +91,185 @@ replace(char **slot, const char *value)
 {
 	free(*slot);
 	*slot = xstrdup(value);
+}
+
+bool
+conf_uses(const struct conf *conf, enum conf_backend b)
+{
+	for (int i = 0; i < conf->nbackends; i++)
+		if (conf->backends[i] == b)
+			return true;
+	return false;
+}
+
+static int
+parse_backends(struct conf *conf, const char *value, const char **error_r)
+{
+	enum conf_backend list[CONF_BACKENDS_MAX];
+	const char *p = value;
+	int n = 0;
+
+	*error_r = "backend must be sqlite, ldap, or both in order (sqlite, ldap)";
+	for (;;) {
+		size_t len;
+		enum conf_backend b;
+
+		p += strspn(p, ", \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", \t");
+		if (len == 6 && strncmp(p, "sqlite", 6) == 0)
+			b = CONF_BACKEND_SQLITE;
+		else if (len == 4 && strncmp(p, "ldap", 4) == 0)
+			b = CONF_BACKEND_LDAP;
+		else
+			return -1;
+		if (n == CONF_BACKENDS_MAX || (n == 1 && list[0] == b))
+			return -1;
+		list[n++] = b;
+		p += len;
+	}
+	memcpy(conf->backends, list, sizeof(list));
+	if (n == 0)
+		return -1;
+	conf->nbackends = n;
+	return 0;
+}
+
+static int
+parse_bool(const char *value, bool *b_r, const char **error_r)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
+		*b_r = true;
+	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "off") == 0)
+		*b_r = false;
+	else {
+		*error_r = "must be yes or no";
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_parse_scope(const char *value, enum conf_scope *scope_r)
+{
+	if (strcmp(value, "sub") == 0 || strcmp(value, "subtree") == 0)
+		*scope_r = CONF_SCOPE_SUB;
+	else if (strcmp(value, "one") == 0 || strcmp(value, "onelevel") == 0)
+		*scope_r = CONF_SCOPE_ONE;
+	else if (strcmp(value, "base") == 0)
+		*scope_r = CONF_SCOPE_BASE;
+	else
+		return -1;
+	return 0;
+}
+
+int
+conf_parse_deref(const char *value, enum conf_deref *deref_r)
+{
+	if (strcmp(value, "never") == 0)
+		*deref_r = CONF_DEREF_NEVER;
+	else if (strcmp(value, "search") == 0)
+		*deref_r = CONF_DEREF_SEARCH;
+	else if (strcmp(value, "find") == 0)
+		*deref_r = CONF_DEREF_FIND;
+	else if (strcmp(value, "always") == 0)
+		*deref_r = CONF_DEREF_ALWAYS;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+set_seconds(long long *slot, const char *value, long long max,
+    const char **error_r)
+{
+	long long n;
+
+	if (util_parse_duration(value, &n, error_r) != 0)
+		return -1;
+	if (n < 1 || n > max) {
+		*error_r = "must be from 1s to the documented maximum";
+		return -1;
+	}
+	*slot = n;
+	return 0;
+}
+
+static int
+set_template(char **slot, const char *value, const char *allowed,
+    const char **error_r)
+{
+	if (!ldapesc_check(value, allowed, error_r))
+		return -1;
+	replace(slot, value);
+	return 0;
+}
+
+static int
+set_ldap(struct conf *conf, const char *key, const char *value,
+    const char **error_r)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} strings[] = {
+		{ "uri", offsetof(struct conf, ldap_uri) },
+		{ "base", offsetof(struct conf, ldap_base) },
+		{ "bind_dn", offsetof(struct conf, ldap_bind_dn) },
+		{ "bind_password_file", offsetof(struct conf, ldap_bind_password_file) },
+		{ "ca_file", offsetof(struct conf, ldap_ca_file) },
+		{ "password_attr", offsetof(struct conf, ldap_password_attr) },
+		{ "group_base", offsetof(struct conf, ldap_group_base) },
+		{ "group_attr", offsetof(struct conf, ldap_group_attr) },
+		{ "user_group_attr", offsetof(struct conf, ldap_user_group_attr) },
+	};
+
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		if (strcmp(key, strings[i].key) == 0) {
+			replace((char **)((char *)conf + strings[i].off), value);
+			return 0;
+		}
+	}
+	if (strcmp(key, "filter") == 0)
+		return set_template(&conf->ldap_filter, value, "s", error_r);
+	if (strcmp(key, "dn_template") == 0)
+		return set_template(&conf->ldap_dn_template, value, "s", error_r);
+	if (strcmp(key, "group_filter") == 0)
+		return set_template(&conf->ldap_group_filter, value, "udg", error_r);
+	if (strcmp(key, "scope") == 0 || strcmp(key, "group_scope") == 0) {
+		if (conf_parse_scope(value, key[0] == 's' ? &conf->ldap_scope :
+		    &conf->ldap_group_scope) != 0) {
+			*error_r = "must be sub, one or base";
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "deref") == 0) {
+		if (conf_parse_deref(value, &conf->ldap_deref) != 0) {
+			*error_r = "must be never, search, find or always";
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "starttls") == 0)
+		return parse_bool(value, &conf->ldap_starttls, error_r);
+	if (strcmp(key, "tls_verify") == 0)
+		return parse_bool(value, &conf->ldap_tls_verify, error_r);
+	if (strcmp(key, "require_tls") == 0)
+		return parse_bool(value, &conf->ldap_require_tls, error_r);
+	if (strcmp(key, "referrals") == 0)
+		return parse_bool(value, &conf->ldap_referrals, error_r);
+	if (strcmp(key, "connect_timeout") == 0)
+		return set_seconds(&conf->ldap_connect_timeout, value, 60, error_r);
+	if (strcmp(key, "timeout") == 0)
+		return set_seconds(&conf->ldap_timeout, value, 120, error_r);
+	if (strcmp(key, "deadline") == 0)
+		return set_seconds(&conf->ldap_deadline, value, 300, error_r);
+	if (strcmp(key, "retry") == 0)
+		return set_seconds(&conf->ldap_retry, value, 3600, error_r);
+	*error_r = "unknown key";
+	return -1;
 }
 
 int
@@ -100,16 +320,12 @@ conf_set(struct conf *conf, const char *section, const char *key,
 		*error_r = "unknown key";
 		return -1;
 	} else if (strcmp(section, "auth") == 0) {
-		if (strcmp(key, "backend") == 0) {
-			if (strcmp(value, "sqlite") != 0) {
-				*error_r = "backend must be sqlite (the only backend in this version)";
-				return -1;
-			}
-			replace(&conf->backend, value);
-		} else {
-			*error_r = "unknown key";
-			return -1;
-		}
+		if (strcmp(key, "backend") == 0)
+			return parse_backends(conf, value, error_r);
+		*error_r = "unknown key";
+		return -1;
+	} else if (strcmp(section, "ldap") == 0) {
+		return set_ldap(conf, key, value, error_r);
 	} else {
 		*error_r = "unknown section";
 		return -1;
@@ -172,8 +388,8 @@ conf_load(struct conf *conf, const char *path, bool required, char *err,
 			*close = '\0';
 			snprintf(section, sizeof(section), "%s", trim(p + 1));
 			if (strcmp(section, "store") != 0 && strcmp(section, "hash") != 0 &&
-			    strcmp(section, "auth") != 0) {
-				snprintf(err, errlen, "%s:%u: unknown section [%.40s] (known: [store], [hash], [auth])",
+			    strcmp(section, "auth") != 0 && strcmp(section, "ldap") != 0) {
+				snprintf(err, errlen, "%s:%u: unknown section [%.40s] (known: [store], [hash], [auth], [ldap])",
 				    path, lineno, section);
 				rc = -1;
 				break;

@@ -11,6 +11,19 @@
 #define CONF_DEFAULT_STORE CUTTLE_STATEDIR "/cuttle.db"
 
 enum conf_case { CONF_CASE_FOLD, CONF_CASE_EXACT };
+enum conf_backend { CONF_BACKEND_SQLITE, CONF_BACKEND_LDAP };
+#define CONF_BACKENDS_MAX 2
+
+/* Search scopes and alias dereferencing, numbered as libldap numbers them. */
+enum conf_scope { CONF_SCOPE_BASE = 0, CONF_SCOPE_ONE = 1, CONF_SCOPE_SUB = 2 };
+enum conf_deref { CONF_DEREF_NEVER = 0, CONF_DEREF_SEARCH = 1,
+	CONF_DEREF_FIND = 2, CONF_DEREF_ALWAYS = 3 };
+
+#define CONF_LDAP_FILTER_DEFAULT "(uid=%s)"
+#define CONF_GROUP_FILTER_DEFAULT \
+	"(|(&(objectClass=groupOfNames)(member=%d))" \
+	"(&(objectClass=groupOfUniqueNames)(uniqueMember=%d))" \
+	"(&(objectClass=posixGroup)(memberUid=%u)))"
 
 struct conf {
 	/* [store] */
@@ -22,8 +35,41 @@ struct conf {
 	unsigned long long opslimit;
 	size_t memlimit;
 	/* [auth] */
-	char *backend;
+	enum conf_backend backends[CONF_BACKENDS_MAX];
+	int nbackends;
+	/* [ldap] */
+	char *ldap_uri;			/* one or more, space-separated */
+	char *ldap_base;
+	char *ldap_filter;		/* %s: the user name */
+	char *ldap_dn_template;		/* set: bind to this DN, no search */
+	enum conf_scope ldap_scope;
+	enum conf_deref ldap_deref;
+	char *ldap_bind_dn;
+	char *ldap_bind_password_file;
+	char *ldap_bind_password;	/* from -w only; a secret, zeroed on free */
+	bool ldap_starttls;
+	char *ldap_ca_file;
+	bool ldap_tls_verify;
+	bool ldap_require_tls;
+	bool ldap_referrals;
+	char *ldap_password_attr;	/* set: compare instead of bind */
+	long long ldap_connect_timeout;	/* seconds, each */
+	long long ldap_timeout;
+	long long ldap_deadline;
+	long long ldap_retry;
+	char *ldap_group_base;
+	char *ldap_group_filter;	/* %u user, %d user DN, %g group */
+	char *ldap_group_attr;
+	enum conf_scope ldap_group_scope;
+	char *ldap_user_group_attr;	/* e.g. memberOf: groups from the user entry */
 };
+
+/* Parse "sub"/"one"/"base" and "never"/"search"/"find"/"always". 0 or -1. */
+int conf_parse_scope(const char *value, enum conf_scope *scope_r) WUR;
+int conf_parse_deref(const char *value, enum conf_deref *deref_r) WUR;
+
+/* True if backend b is in the chain. */
+bool conf_uses(const struct conf *conf, enum conf_backend b);
 
 /* A configuration holding every default. Never NULL (aborts on ENOMEM). */
 struct conf *conf_new(void);
@@ -38,7 +84,10 @@ void conf_free(struct conf *conf);
 int conf_load(struct conf *conf, const char *path, bool required,
     char *err, size_t errlen) WUR;
 
-/* Set one value as if read from the file ("store", "path", "/x"). */
+/*
+ * Set one value as if read from the file ("store", "path", "/x").
+ * Returns 0, or -1 with *error_r ("unknown key" for an unknown one).
+ */
 int conf_set(struct conf *conf, const char *section, const char *key,
     const char *value, const char **error_r) WUR;
 

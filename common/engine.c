@@ -8,12 +8,29 @@
 #include "engine.h"
 #include "log.h"
 
+struct engine_backend {
+	const struct backend_ops *ops;
+	void *ctx;
+};
+
 struct engine {
 	struct conf *conf;
 	char setup_error[512];
-	const struct backend_ops *backend;
-	void *backend_ctx;
+	struct engine_backend chain[CONF_BACKENDS_MAX];
+	int nchain;
+	/*
+	 * The local store, for policy on directory users; the same context
+	 * as the chain's sqlite backend when there is one.
+	 */
+	struct engine_backend local;
+	bool local_owned;
 };
+
+static const struct backend_ops *
+backend_for(enum conf_backend b)
+{
+	return b == CONF_BACKEND_LDAP ? &backend_ldap : &backend_sqlite;
+}
 
 struct engine *
 engine_new(struct conf *conf, const char *setup_error)
@@ -24,12 +41,30 @@ engine_new(struct conf *conf, const char *setup_error)
 	if (e == NULL)
 		abort();
 	e->conf = conf;
-	e->backend = &backend_sqlite;
 	if (setup_error != NULL) {
 		snprintf(e->setup_error, sizeof(e->setup_error), "%s", setup_error);
-	} else if (e->backend->open(conf, &e->backend_ctx, err, sizeof(err)) != 0) {
-		snprintf(e->setup_error, sizeof(e->setup_error), "%s", err);
-		e->backend_ctx = NULL;
+		return e;
+	}
+	for (int i = 0; i < conf->nbackends; i++) {
+		struct engine_backend *b = &e->chain[e->nchain];
+		b->ops = backend_for(conf->backends[i]);
+		if (b->ops->open(conf, &b->ctx, err, sizeof(err)) != 0) {
+			snprintf(e->setup_error, sizeof(e->setup_error), "%s", err);
+			b->ops->close(b->ctx);
+			b->ctx = NULL;
+			return e;
+		}
+		e->nchain++;
+		if (b->ops == &backend_sqlite)
+			e->local = *b;
+	}
+	if (e->local.ops == NULL) {
+		/* LDAP only: the store, if there is one, still carries policy. */
+		e->local.ops = &backend_sqlite;
+		if (e->local.ops->open(conf, &e->local.ctx, err, sizeof(err)) != 0)
+			e->local.ops = NULL;
+		else
+			e->local_owned = true;
 	}
 	return e;
 }
@@ -39,8 +74,10 @@ engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
-	if (e->backend_ctx != NULL)
-		e->backend->close(e->backend_ctx);
+	for (int i = 0; i < e->nchain; i++)
+		e->chain[i].ops->close(e->chain[i].ctx);
+	if (e->local_owned)
+		e->local.ops->close(e->local.ctx);
 	conf_free(e->conf);
 	free(e);
 }
@@ -88,12 +125,46 @@ apply_policy(const struct backend_account *acct, const char *backend,
 		verdict_set(v, REASON_OK, backend, NULL);
 }
 
+/* The reason a backend's answer stands for, when it is a refusal. */
+static enum reason
+refusal(enum backend_result br)
+{
+	switch (br) {
+	case BACKEND_UNKNOWN_USER: return REASON_UNKNOWN_USER;
+	case BACKEND_BAD_PASSWORD: return REASON_BAD_PASSWORD;
+	case BACKEND_DISABLED: return REASON_DISABLED;
+	case BACKEND_LOCKED: return REASON_LOCKED;
+	case BACKEND_EXPIRED: return REASON_EXPIRED;
+	case BACKEND_AMBIGUOUS: return REASON_AMBIGUOUS_USER;
+	case BACKEND_DOWN: return REASON_BACKEND_DOWN;
+	case BACKEND_OK: break;
+	case BACKEND_ERROR: break;
+	}
+	return REASON_BACKEND_ERROR;
+}
+
+/*
+ * Local state for a user another backend verified. A missing or broken
+ * store only matters when it is in the chain (then its error came first).
+ */
+static void
+local_account(struct engine *e, const char *user, struct backend_account *acct)
+{
+	char err[256];
+
+	if (acct->found || e->local.ops == NULL || e->local.ops->account == NULL)
+		return;
+	if (e->local.ops->account(e->local.ctx, user, acct, err, sizeof(err)) < 0)
+		log_debug("no local state for directory users: %s", err);
+}
+
 void
 engine_decide(struct engine *e, const struct request *req, struct verdict *v)
 {
 	char user[UTIL_NAME_MAX + 1], err[256];
 	struct backend_account acct;
-	enum backend_result br;
+	enum backend_result br = BACKEND_ERROR;
+	const char *name = "";
 
 	verdict_init(v);
 	if (req->bad) {
@@ -112,27 +183,32 @@ engine_decide(struct engine *e, const struct request *req, struct verdict *v)
 	}
 	lookup_name(e, req, user);
 
+	/* Each backend in turn; the next one only for names this one lacks. */
 	memset(&acct, 0, sizeof(acct));
-	err[0] = '\0';
-	br = e->backend->verify(e->backend_ctx, user, req->password,
-	    req->password_len, &acct, v, err, sizeof(err));
+	for (int i = 0; i < e->nchain; i++) {
+		err[0] = '\0';
+		name = e->chain[i].ops->name;
+		br = e->chain[i].ops->verify(e->chain[i].ctx, user, req->password,
+		    req->password_len, &acct, v, err, sizeof(err));
+		if (br != BACKEND_UNKNOWN_USER)
+			break;
+	}
 	switch (br) {
 	case BACKEND_OK:
-		apply_policy(&acct, e->backend->name, v);
-		break;
-	case BACKEND_UNKNOWN_USER:
-		verdict_set(v, REASON_UNKNOWN_USER, e->backend->name, NULL);
-		break;
-	case BACKEND_BAD_PASSWORD:
-		verdict_set(v, REASON_BAD_PASSWORD, e->backend->name, NULL);
+		local_account(e, user, &acct);
+		apply_policy(&acct, name, v);
 		break;
 	case BACKEND_DOWN:
-		verdict_set(v, REASON_BACKEND_DOWN, e->backend->name,
-		    "store unavailable: %s", err);
+		verdict_set(v, REASON_BACKEND_DOWN, name, "%s unavailable: %s",
+		    strcmp(name, "ldap") == 0 ? "directory" : "store", err);
 		break;
 	case BACKEND_ERROR:
-		verdict_set(v, REASON_BACKEND_ERROR, e->backend->name,
-		    "store unusable: %s", err);
+		verdict_set(v, REASON_BACKEND_ERROR, name, "%s unusable: %s",
+		    strcmp(name, "ldap") == 0 ? "directory" : "store", err);
+		break;
+	default:
+		/* password_proven, if set, was set by the backend. */
+		verdict_set(v, refusal(br), name, err[0] != '\0' ? "%s" : NULL, err);
 		break;
 	}
 	if (v->result != RESULT_OK && v->rehash_from[0] != '\0')
@@ -145,11 +221,51 @@ engine_after_reply(struct engine *e, const struct request *req,
 {
 	char user[UTIL_NAME_MAX + 1];
 
+	/* Only the local store re-hashes. */
 	if (v->result == RESULT_OK && v->rehash_from[0] != '\0' &&
-	    e->backend->after_reply != NULL) {
+	    e->local.ops != NULL && e->local.ops->after_reply != NULL) {
 		lookup_name(e, req, user);
-		e->backend->after_reply(e->backend_ctx, user, req->password,
+		e->local.ops->after_reply(e->local.ctx, user, req->password,
 		    req->password_len, v);
 	}
 	pwhash_zero(v->rehash_from, sizeof(v->rehash_from));
+}
+
+int
+engine_groups(struct engine *e, const char *name,
+    int (*fn)(const char *group, void *arg), void *arg, char *err, size_t errlen)
+{
+	char user[UTIL_NAME_MAX + 1];
+	enum backend_result br = BACKEND_UNKNOWN_USER;
+	size_t len = strlen(name);
+	const char *why;
+
+	if (e->setup_error[0] != '\0') {
+		snprintf(err, errlen, "config error: %s", e->setup_error);
+		return -1;
+	}
+	if (!util_name_valid(name, len, &why)) {
+		snprintf(err, errlen, "%s", why);
+		return 0;
+	}
+	memcpy(user, name, len + 1);
+	if (e->conf->username_case == CONF_CASE_FOLD)
+		util_fold_name(user);
+	err[0] = '\0';
+	for (int i = 0; i < e->nchain; i++) {
+		if (e->chain[i].ops->groups == NULL)
+			continue;
+		br = e->chain[i].ops->groups(e->chain[i].ctx, user, fn, arg, err, errlen);
+		if (br != BACKEND_UNKNOWN_USER)
+			break;
+	}
+	if (br == BACKEND_OK)
+		return 1;
+	if (br == BACKEND_UNKNOWN_USER || br == BACKEND_AMBIGUOUS) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s", br == BACKEND_AMBIGUOUS ?
+			    "more than one entry matches" : "no such user");
+		return 0;
+	}
+	return -1;
 }

@@ -28,4 +28,13 @@ void engine_decide(struct engine *engine, const struct request *req,
 void engine_after_reply(struct engine *engine, const struct request *req,
     struct verdict *v);
 
+/*
+ * Call fn with each group the user named is in, from the backends that
+ * know groups (LDAP). Returns 1 when the user was found, 0 when not (err
+ * says why), -1 when the backend failed (err).
+ */
+int engine_groups(struct engine *engine, const char *name,
+    int (*fn)(const char *group, void *arg), void *arg, char *err,
+    size_t errlen) WUR;
+
 #endif

@@ -1,0 +1,848 @@
+/*
+ * The LDAP backend: search for the user's entry as a service account (or
+ * anonymously), refuse more than one match, then bind as the entry found
+ * with the user's password; or bind to a DN made from a template.
+ *
+ * Every operation is asynchronous with a timeout bounded by the request's
+ * deadline, so a server that stops answering costs at most that. Servers
+ * are tried in order; one that fails is skipped for [ldap] retry seconds
+ * (a circuit breaker), and the helper goes back to the first server when
+ * it is due again.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LDAP_DEPRECATED 0
+#include <ldap.h>
+
+#include "backend.h"
+#include "ldapesc.h"
+#include "log.h"
+
+#define FILTER_MAX 4096
+#define DN_MAX 4096
+
+struct server {
+	char *uri;
+	uint64_t down_until;	/* monotonic µs; 0: up */
+};
+
+struct ldap_ctx {
+	const struct conf *conf;
+	struct server *servers;
+	int nservers;
+	LDAP *search_ld;	/* bound as the service account, or anonymous */
+	LDAP *bind_ld;		/* for the users' binds */
+	int cur;		/* the server both connections go to; -1: none */
+	uint64_t failback_at;
+	char *bindpw;		/* the service account's password */
+};
+
+/* The state of one request: its deadline and where the error goes. */
+struct op {
+	uint64_t deadline;
+	char *err;
+	size_t errlen;
+};
+
+static uint64_t
+seconds_us(long long s)
+{
+	return (uint64_t)s * 1000000u;
+}
+
+/* The time left for one operation: its timeout, capped by the deadline. */
+static bool
+op_time(const struct op *op, long long timeout_s, struct timeval *tv)
+{
+	uint64_t now = util_monotonic_us(), left;
+
+	if (now >= op->deadline)
+		return false;
+	left = op->deadline - now;
+	if (left > seconds_us(timeout_s))
+		left = seconds_us(timeout_s);
+	tv->tv_sec = (time_t)(left / 1000000u);
+	tv->tv_usec = (suseconds_t)(left % 1000000u);
+	return true;
+}
+
+/* Errors that mean "this server, not the request": fail over. */
+static bool
+server_trouble(int rc)
+{
+	return rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR ||
+	    rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY || rc == LDAP_TIMELIMIT_EXCEEDED ||
+	    rc == LDAP_ADMINLIMIT_EXCEEDED || rc == LDAP_OTHER;
+}
+
+static void
+drop(LDAP **ld)
+{
+	if (*ld != NULL)
+		ldap_unbind_ext_s(*ld, NULL, NULL);
+	*ld = NULL;
+}
+
+static void
+drop_all(struct ldap_ctx *ctx)
+{
+	drop(&ctx->search_ld);
+	drop(&ctx->bind_ld);
+	ctx->cur = -1;
+}
+
+static bool
+loopback_uri(const char *uri)
+{
+	const char *host = strstr(uri, "://");
+
+	if (strncmp(uri, "ldapi:", 6) == 0)
+		return true;
+	host = host != NULL ? host + 3 : uri;
+	return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
+	    strncmp(host, "[::1]", 5) == 0 || *host == '/' || *host == '\0';
+}
+
+/*
+ * Read the service account's password from its file, which must be a
+ * regular file owned by root or by us, not reachable by other users and
+ * not writable by the group.
+ */
+static int
+read_bindpw(const char *path, char **pw_r, char *err, size_t errlen)
+{
+	struct stat st;
+	char buf[512];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "bind_password_file %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IRWXO | S_IWGRP)) != 0) {
+		snprintf(err, errlen, "bind_password_file %s: must be a file owned by root "
+		    "(or the helper's user) with mode 0640 or stricter (it is %04o; fix: "
+		    "chown root:proxy %s && chmod 0640 %s)", path,
+		    (unsigned)(st.st_mode & 07777), path, path);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "bind_password_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "bind_password_file %s: empty", path);
+		return -1;
+	}
+	*pw_r = strdup(buf);
+	pwhash_zero(buf, sizeof(buf));
+	if (*pw_r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ldapb_open(const struct conf *conf, void **ctx_r, char *err, size_t errlen)
+{
+	struct ldap_ctx *ctx = calloc(1, sizeof(*ctx));
+	const char *p = conf->ldap_uri;
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ctx->conf = conf;
+	ctx->cur = -1;
+	*ctx_r = ctx;
+	/* One server per space-separated URI, in order of preference. */
+	while (*(p += strspn(p, " \t,")) != '\0') {
+		size_t len = strcspn(p, " \t,");
+		struct server *s = realloc(ctx->servers, (size_t)(ctx->nservers + 1) * sizeof(*s));
+		if (s == NULL || (s[ctx->nservers].uri = strndup(p, len)) == NULL) {
+			if (s != NULL)
+				ctx->servers = s;
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		s[ctx->nservers].down_until = 0;
+		ctx->servers = s;
+		if (!ldap_is_ldap_url(s[ctx->nservers].uri) &&
+		    strncmp(s[ctx->nservers].uri, "ldaps://", 8) != 0 &&
+		    strncmp(s[ctx->nservers].uri, "ldapi://", 8) != 0) {
+			snprintf(err, errlen, "[ldap] uri: '%.100s' is not an LDAP URI "
+			    "(ldap://, ldaps:// or ldapi://)", s[ctx->nservers].uri);
+			ctx->nservers++;
+			return -1;
+		}
+		ctx->nservers++;
+		p += len;
+	}
+	if (ctx->nservers == 0) {
+		snprintf(err, errlen, "[ldap] uri is not set (or give -H URI / a server)");
+		return -1;
+	}
+	if (conf->ldap_dn_template[0] == '\0' && conf->ldap_base[0] == '\0') {
+		snprintf(err, errlen, "[ldap] base is not set (or give -b BASEDN)");
+		return -1;
+	}
+	if (conf->ldap_bind_dn[0] != '\0') {
+		if (conf->ldap_bind_password != NULL) {
+			if ((ctx->bindpw = strdup(conf->ldap_bind_password)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+		} else if (conf->ldap_bind_password_file[0] == '\0') {
+			snprintf(err, errlen, "[ldap] bind_dn is set but bind_password_file is "
+			    "not (or give -W FILE)");
+			return -1;
+		} else if (read_bindpw(conf->ldap_bind_password_file, &ctx->bindpw, err,
+		    errlen) != 0) {
+			return -1;
+		}
+	}
+	for (int i = 0; i < ctx->nservers; i++) {
+		const char *uri = ctx->servers[i].uri;
+		bool clear = strncmp(uri, "ldap://", 7) == 0 && !conf->ldap_starttls;
+		if (clear && conf->ldap_require_tls) {
+			snprintf(err, errlen, "[ldap] require_tls: %.100s would carry passwords in "
+			    "clear text (use ldaps:// or starttls = yes)", uri);
+			return -1;
+		}
+		if (clear && !loopback_uri(uri))
+			log_warn("%s: simple binds go in clear text to this server "
+			    "(use ldaps:// or starttls = yes)", uri);
+	}
+	return 0;
+}
+
+static void
+ldapb_close(void *vctx)
+{
+	struct ldap_ctx *ctx = vctx;
+
+	if (ctx == NULL)
+		return;
+	drop_all(ctx);
+	for (int i = 0; i < ctx->nservers; i++)
+		free(ctx->servers[i].uri);
+	free(ctx->servers);
+	if (ctx->bindpw != NULL) {
+		pwhash_zero(ctx->bindpw, strlen(ctx->bindpw));
+		free(ctx->bindpw);
+	}
+	free(ctx);
+}
+
+/* Wait for the answer to msgid within the op's time. */
+static int
+wait_result(LDAP *ld, int msgid, const struct op *op, long long timeout_s,
+    LDAPMessage **res)
+{
+	struct timeval tv;
+	int rc;
+
+	*res = NULL;
+	if (!op_time(op, timeout_s, &tv)) {
+		ldap_abandon_ext(ld, msgid, NULL, NULL);
+		return LDAP_TIMEOUT;
+	}
+	rc = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, res);
+	if (rc == 0) {
+		ldap_abandon_ext(ld, msgid, NULL, NULL);
+		return LDAP_TIMEOUT;
+	}
+	if (rc < 0) {
+		int e = LDAP_SERVER_DOWN;
+		ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &e);
+		return e != LDAP_SUCCESS ? e : LDAP_SERVER_DOWN;
+	}
+	return LDAP_SUCCESS;
+}
+
+/* Say what went wrong with server i, in err; classify it. */
+static enum backend_result
+fail(struct ldap_ctx *ctx, int i, int rc, const char *what, const char *diag,
+    const struct op *op)
+{
+	snprintf(op->err, op->errlen, "%s: %s: %s%s%.200s", ctx->servers[i].uri, what,
+	    rc == LDAP_TIMEOUT ? "no answer in time" : ldap_err2string(rc),
+	    diag != NULL && *diag != '\0' ? ": " : "", diag != NULL ? diag : "");
+	return server_trouble(rc) ? BACKEND_DOWN : BACKEND_ERROR;
+}
+
+/* A simple bind on ld, waited for; returns the LDAP result code. */
+static int
+simple_bind(LDAP *ld, const char *dn, const char *pw, size_t len,
+    LDAPControl **sctrls, const struct op *op, long long timeout_s,
+    char **diag_r, LDAPControl ***rctrls_r)
+{
+	struct berval cred = { (ber_len_t)len, (char *)pw };
+	LDAPMessage *res;
+	int msgid, rc, err = LDAP_OTHER;
+
+	*diag_r = NULL;
+	if (rctrls_r != NULL)
+		*rctrls_r = NULL;
+	rc = ldap_sasl_bind(ld, dn, LDAP_SASL_SIMPLE, &cred, sctrls, NULL, &msgid);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	if ((rc = wait_result(ld, msgid, op, timeout_s, &res)) != LDAP_SUCCESS)
+		return rc;
+	rc = ldap_parse_result(ld, res, &err, NULL, diag_r, NULL, rctrls_r, 1);
+	return rc == LDAP_SUCCESS ? err : rc;
+}
+
+/*
+ * Open a connection to server i: options, TCP connect within the connect
+ * timeout, StartTLS if asked, and the service account's bind if service.
+ */
+static enum backend_result
+connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
+    const struct op *op)
+{
+	const struct conf *c = ctx->conf;
+	struct timeval tv;
+	LDAP *ld = NULL;
+	int rc, v3 = LDAP_VERSION3, zero = 0, deref = (int)c->ldap_deref;
+	int req = c->ldap_tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
+	char *diag = NULL;
+	enum backend_result br;
+
+	*ld_r = NULL;
+	if ((rc = ldap_initialize(&ld, ctx->servers[i].uri)) != LDAP_SUCCESS)
+		return fail(ctx, i, rc, "cannot use this URI", NULL, op);
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	ldap_set_option(ld, LDAP_OPT_REFERRALS, c->ldap_referrals ? LDAP_OPT_ON : LDAP_OPT_OFF);
+	ldap_set_option(ld, LDAP_OPT_DEREF, &deref);
+	ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON);
+	if (op_time(op, c->ldap_connect_timeout, &tv))
+		ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	if (op_time(op, c->ldap_timeout, &tv))
+		ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
+	/* TLS settings apply to this connection only with a new context. */
+	if (c->ldap_ca_file[0] != '\0')
+		ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, c->ldap_ca_file);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &req);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+
+	rc = ldap_connect(ld);
+	if (rc != LDAP_SUCCESS) {
+		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+		/* A TLS failure on ldaps:// is misconfiguration, not an outage. */
+		br = fail(ctx, i, rc, "cannot connect", diag, op);
+		if (diag != NULL && strstr(diag, "TLS") != NULL)
+			br = BACKEND_ERROR;
+		goto out;
+	}
+	if (c->ldap_starttls && strncmp(ctx->servers[i].uri, "ldap://", 7) == 0) {
+		rc = ldap_start_tls_s(ld, NULL, NULL);
+		if (rc != LDAP_SUCCESS) {
+			ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+			br = fail(ctx, i, rc, "StartTLS failed", diag, op);
+			if (!server_trouble(rc) || (diag != NULL && strstr(diag, "TLS") != NULL))
+				br = BACKEND_ERROR;
+			goto out;
+		}
+	}
+	if (service && c->ldap_bind_dn[0] != '\0') {
+		rc = simple_bind(ld, c->ldap_bind_dn, ctx->bindpw, strlen(ctx->bindpw), NULL,
+		    op, c->ldap_timeout, &diag, NULL);
+		if (rc != LDAP_SUCCESS) {
+			br = fail(ctx, i, rc, "service account bind refused", diag, op);
+			if (rc == LDAP_INVALID_CREDENTIALS)
+				br = BACKEND_ERROR;
+			goto out;
+		}
+	}
+	*ld_r = ld;
+	ld = NULL;
+	br = BACKEND_OK;
+out:
+	ldap_memfree(diag);
+	drop(&ld);
+	return br;
+}
+
+static void
+mark_down(struct ldap_ctx *ctx, int i)
+{
+	ctx->servers[i].down_until = util_monotonic_us() + seconds_us(ctx->conf->ldap_retry);
+	log_info("%s: marked down for %llds", ctx->servers[i].uri,
+	    ctx->conf->ldap_retry);
+}
+
+/*
+ * Make sure search_ld is connected to the first server that is up. Goes
+ * back to the first server when it is due to be tried again.
+ */
+static enum backend_result
+get_conn(struct ldap_ctx *ctx, const struct op *op)
+{
+	uint64_t now = util_monotonic_us(), soonest = UINT64_MAX;
+	enum backend_result br = BACKEND_DOWN;
+	bool tried = false;
+
+	if (ctx->search_ld != NULL && ctx->cur > 0 && now >= ctx->failback_at &&
+	    ctx->servers[0].down_until <= now) {
+		log_info("failing back to %s", ctx->servers[0].uri);
+		drop_all(ctx);
+	}
+	if (ctx->search_ld != NULL)
+		return BACKEND_OK;
+	for (int i = 0; i < ctx->nservers; i++) {
+		if (ctx->servers[i].down_until > now) {
+			if (ctx->servers[i].down_until < soonest)
+				soonest = ctx->servers[i].down_until;
+			continue;
+		}
+		tried = true;
+		br = connect_server(ctx, i, true, &ctx->search_ld, op);
+		if (br == BACKEND_OK) {
+			ctx->cur = i;
+			ctx->servers[i].down_until = 0;
+			ctx->failback_at = now + seconds_us(ctx->conf->ldap_retry);
+			return BACKEND_OK;
+		}
+		mark_down(ctx, i);
+		if (util_monotonic_us() >= op->deadline)
+			break;
+	}
+	if (!tried) {
+		/* The circuit is open: answer at once instead of waiting. */
+		snprintf(op->err, op->errlen, "all %d directory server%s down; next retry in %llus",
+		    ctx->nservers, ctx->nservers == 1 ? " is" : "s are",
+		    (unsigned long long)((soonest - now) / 1000000u + 1));
+		return BACKEND_DOWN;
+	}
+	return br;
+}
+
+/* After a server failed mid-request: forget it and its connections. */
+static void
+server_failed(struct ldap_ctx *ctx)
+{
+	if (ctx->cur >= 0)
+		mark_down(ctx, ctx->cur);
+	drop_all(ctx);
+}
+
+/*
+ * Find the user's DN. Returns OK with *dn_r (ldap_memfree it),
+ * UNKNOWN_USER, AMBIGUOUS, or DOWN/ERROR.
+ */
+static enum backend_result
+find_dn(struct ldap_ctx *ctx, const char *user, const struct op *op, char **dn_r)
+{
+	const struct conf *c = ctx->conf;
+	struct ldapesc_var var = { 's', user, strlen(user), LDAPESC_FILTER };
+	char filter[FILTER_MAX], *attrs[] = { LDAP_NO_ATTRS, NULL }, *diag = NULL;
+	const char *why;
+	struct timeval tv, limit;
+	LDAPMessage *res = NULL;
+	int msgid, rc, err = LDAP_OTHER, count;
+	enum backend_result br;
+
+	*dn_r = NULL;
+	if (ldapesc_fill(c->ldap_filter, &var, 1, filter, sizeof(filter), &why) < 0) {
+		snprintf(op->err, op->errlen, "[ldap] filter: %s", why);
+		return BACKEND_UNKNOWN_USER;
+	}
+	if (!op_time(op, c->ldap_timeout, &tv)) {
+		snprintf(op->err, op->errlen, "deadline passed before the search");
+		return BACKEND_DOWN;
+	}
+	limit = tv;
+	/* Two entries are enough to know the name is ambiguous. */
+	rc = ldap_search_ext(ctx->search_ld, c->ldap_base, (int)c->ldap_scope, filter, attrs,
+	    0, NULL, NULL, &limit, 2, &msgid);
+	if (rc == LDAP_SUCCESS)
+		rc = wait_result(ctx->search_ld, msgid, op, c->ldap_timeout, &res);
+	if (rc != LDAP_SUCCESS)
+		return fail(ctx, ctx->cur, rc, "search failed", NULL, op);
+	count = ldap_count_entries(ctx->search_ld, res);
+	rc = ldap_parse_result(ctx->search_ld, res, &err, NULL, &diag, NULL, NULL, 0);
+	if (rc == LDAP_SUCCESS && err != LDAP_SUCCESS && err != LDAP_SIZELIMIT_EXCEEDED &&
+	    !(err == LDAP_NO_SUCH_OBJECT && count == 0)) {
+		br = fail(ctx, ctx->cur, err, "search failed", diag, op);
+	} else if (count > 1 || err == LDAP_SIZELIMIT_EXCEEDED) {
+		br = BACKEND_AMBIGUOUS;
+	} else if (count == 0) {
+		br = BACKEND_UNKNOWN_USER;
+	} else {
+		*dn_r = ldap_get_dn(ctx->search_ld, ldap_first_entry(ctx->search_ld, res));
+		br = *dn_r != NULL ? BACKEND_OK : BACKEND_ERROR;
+	}
+	ldap_memfree(diag);
+	ldap_msgfree(res);
+	return br;
+}
+
+/* Active Directory's bind diagnostics: "... data 52e, v4563". */
+static enum backend_result
+ad_reason(const char *diag, bool *proven_r)
+{
+	const char *d = diag != NULL ? strstr(diag, "data ") : NULL;
+
+	*proven_r = false;
+	if (d == NULL)
+		return BACKEND_BAD_PASSWORD;
+	d += 5;
+	if (strncmp(d, "525", 3) == 0)
+		return BACKEND_UNKNOWN_USER;
+	if (strncmp(d, "52e", 3) == 0)
+		return BACKEND_BAD_PASSWORD;
+	if (strncmp(d, "775", 3) == 0)
+		return BACKEND_LOCKED;	/* said whatever the password */
+	/* These come only after the password was found right. */
+	*proven_r = true;
+	if (strncmp(d, "530", 3) == 0 || strncmp(d, "531", 3) == 0 ||
+	    strncmp(d, "533", 3) == 0)
+		return BACKEND_DISABLED;
+	if (strncmp(d, "532", 3) == 0 || strncmp(d, "701", 3) == 0 ||
+	    strncmp(d, "773", 3) == 0)
+		return BACKEND_EXPIRED;
+	*proven_r = false;
+	return BACKEND_BAD_PASSWORD;
+}
+
+/* Bind as dn with the user's password and map the answer. */
+static enum backend_result
+user_bind(struct ldap_ctx *ctx, const char *dn, const char *pw, size_t len,
+    struct verdict *v, const struct op *op)
+{
+	LDAPControl *ppreq = NULL, *sctrls[2] = { NULL, NULL }, **rctrls = NULL, *pp;
+	LDAPPasswordPolicyError pperr = PP_noError;
+	ber_int_t expire = -1, grace = -1;
+	char *diag = NULL;
+	enum backend_result br;
+	bool proven;
+	int rc;
+
+	if (ctx->bind_ld == NULL) {
+		br = connect_server(ctx, ctx->cur, false, &ctx->bind_ld, op);
+		if (br != BACKEND_OK)
+			return br;
+	}
+	if (ldap_create_passwordpolicy_control(ctx->bind_ld, &ppreq) == LDAP_SUCCESS)
+		sctrls[0] = ppreq;
+	rc = simple_bind(ctx->bind_ld, dn, pw, len, sctrls, op, ctx->conf->ldap_timeout,
+	    &diag, &rctrls);
+	if (ppreq != NULL)
+		ldap_control_free(ppreq);
+	if (rctrls != NULL &&
+	    (pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, rctrls, NULL)) != NULL)
+		ldap_parse_passwordpolicy_control(ctx->bind_ld, pp, &expire, &grace, &pperr);
+	ldap_controls_free(rctrls);
+
+	switch (rc) {
+	case LDAP_SUCCESS:
+		if (pperr == PP_changeAfterReset) {
+			v->password_proven = true;
+			snprintf(op->err, op->errlen, "password must be changed after a reset");
+			br = BACKEND_EXPIRED;
+		} else {
+			br = BACKEND_OK;
+		}
+		break;
+	case LDAP_INVALID_CREDENTIALS:
+		if (pperr == PP_accountLocked) {
+			snprintf(op->err, op->errlen, "account locked by the password policy");
+			br = BACKEND_LOCKED;
+		} else if (pperr == PP_passwordExpired) {
+			v->password_proven = true;
+			snprintf(op->err, op->errlen, "password expired by the password policy");
+			br = BACKEND_EXPIRED;
+		} else {
+			br = ad_reason(diag, &proven);
+			v->password_proven = proven;
+			if (diag != NULL && *diag != '\0')
+				snprintf(op->err, op->errlen, "%.200s", diag);
+		}
+		break;
+	default:
+		br = fail(ctx, ctx->cur, rc, "bind failed", diag, op);
+		if (br == BACKEND_DOWN)
+			drop(&ctx->bind_ld);
+		break;
+	}
+	ldap_memfree(diag);
+	return br;
+}
+
+/* Compare mode (-U): check the password against an attribute. */
+static enum backend_result
+user_compare(struct ldap_ctx *ctx, const char *dn, const char *pw, size_t len,
+    const struct op *op)
+{
+	struct berval bv = { (ber_len_t)len, (char *)pw };
+	LDAPMessage *res;
+	int msgid, rc, err = LDAP_OTHER;
+
+	rc = ldap_compare_ext(ctx->search_ld, dn, ctx->conf->ldap_password_attr, &bv,
+	    NULL, NULL, &msgid);
+	if (rc == LDAP_SUCCESS)
+		rc = wait_result(ctx->search_ld, msgid, op, ctx->conf->ldap_timeout, &res);
+	if (rc != LDAP_SUCCESS)
+		return fail(ctx, ctx->cur, rc, "compare failed", NULL, op);
+	rc = ldap_parse_result(ctx->search_ld, res, &err, NULL, NULL, NULL, NULL, 1);
+	if (rc != LDAP_SUCCESS)
+		err = rc;
+	if (err == LDAP_COMPARE_TRUE)
+		return BACKEND_OK;
+	if (err == LDAP_COMPARE_FALSE || err == LDAP_NO_SUCH_ATTRIBUTE)
+		return BACKEND_BAD_PASSWORD;
+	return fail(ctx, ctx->cur, err, "compare failed", NULL, op);
+}
+
+/* One attempt on the current server: find the DN and check the password. */
+static enum backend_result
+verify_once(struct ldap_ctx *ctx, const char *user, const char *pw, size_t len,
+    struct verdict *v, const struct op *op)
+{
+	const struct conf *c = ctx->conf;
+	char *found = NULL, dn[DN_MAX];
+	const char *why;
+	enum backend_result br;
+
+	br = get_conn(ctx, op);
+	if (br != BACKEND_OK)
+		return br;
+	if (c->ldap_dn_template[0] != '\0') {
+		struct ldapesc_var var = { 's', user, strlen(user), LDAPESC_DN };
+		if (ldapesc_fill(c->ldap_dn_template, &var, 1, dn, sizeof(dn), &why) < 0) {
+			snprintf(op->err, op->errlen, "dn_template: %s", why);
+			return BACKEND_BAD_PASSWORD;
+		}
+	} else {
+		br = find_dn(ctx, user, op, &found);
+		if (br != BACKEND_OK)
+			return br;
+		snprintf(dn, sizeof(dn), "%s", found);
+		ldap_memfree(found);
+	}
+	if (c->ldap_password_attr[0] != '\0')
+		br = user_compare(ctx, dn, pw, len, op);
+	else
+		br = user_bind(ctx, dn, pw, len, v, op);
+	/*
+	 * Without a search, an unknown DN and a wrong password look the same
+	 * to LDAP: report bad_password for both.
+	 */
+	if (br == BACKEND_UNKNOWN_USER && c->ldap_dn_template[0] != '\0')
+		br = BACKEND_BAD_PASSWORD;
+	return br;
+}
+
+static enum backend_result
+ldapb_verify(void *vctx, const char *user, const char *password, size_t len,
+    struct backend_account *acct, struct verdict *v, char *err, size_t errlen)
+{
+	struct ldap_ctx *ctx = vctx;
+	struct op op = {
+		util_monotonic_us() + seconds_us(ctx->conf->ldap_deadline), err, errlen
+	};
+	enum backend_result br;
+
+	(void)acct;
+	/* An empty password would be an anonymous bind, which succeeds. */
+	if (len == 0)
+		return BACKEND_BAD_PASSWORD;
+	/* Fail over on server trouble while the deadline allows. */
+	for (int attempt = 0; attempt <= ctx->nservers; attempt++) {
+		br = verify_once(ctx, user, password, len, v, &op);
+		if (br != BACKEND_DOWN || ctx->cur < 0)
+			return br;
+		server_failed(ctx);
+		if (util_monotonic_us() >= op.deadline)
+			break;
+	}
+	if (util_monotonic_us() >= op.deadline)
+		snprintf(err, errlen, "directory did not answer within %llds (%.150s)",
+		    ctx->conf->ldap_deadline, op.err);
+	return BACKEND_DOWN;
+}
+
+/* The value of the first RDN of dn ("cn=staff,ou=groups,…" → "staff"). */
+static int
+rdn_value(const char *dn, char *out, size_t size)
+{
+	LDAPDN parsed = NULL;
+	int rc = -1;
+
+	if (ldap_str2dn(dn, &parsed, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+	    parsed != NULL && parsed[0] != NULL && parsed[0][0] != NULL) {
+		struct berval *bv = &parsed[0][0]->la_value;
+		if (bv->bv_len < size) {
+			memcpy(out, bv->bv_val, bv->bv_len);
+			out[bv->bv_len] = '\0';
+			rc = 0;
+		}
+	}
+	ldap_dnfree(parsed);
+	return rc;
+}
+
+/* Report every value of attr in the entries of res to fn. */
+static int
+each_value(LDAP *ld, LDAPMessage *res, const char *attr, bool is_dn,
+    int (*fn)(const char *group, void *arg), void *arg)
+{
+	int n = 0;
+
+	for (LDAPMessage *e = ldap_first_entry(ld, res); e != NULL; e = ldap_next_entry(ld, e)) {
+		struct berval **vals = ldap_get_values_len(ld, e, attr);
+		for (int i = 0; vals != NULL && vals[i] != NULL; i++) {
+			char name[512];
+			if (is_dn) {
+				char dn[DN_MAX];
+				if (vals[i]->bv_len >= sizeof(dn))
+					continue;
+				memcpy(dn, vals[i]->bv_val, vals[i]->bv_len);
+				dn[vals[i]->bv_len] = '\0';
+				if (rdn_value(dn, name, sizeof(name)) != 0)
+					continue;
+			} else {
+				if (vals[i]->bv_len >= sizeof(name))
+					continue;
+				memcpy(name, vals[i]->bv_val, vals[i]->bv_len);
+				name[vals[i]->bv_len] = '\0';
+			}
+			n++;
+			if (fn(name, arg) != 0)
+				break;
+		}
+		ldap_value_free_len(vals);
+	}
+	return n;
+}
+
+/* Search and wait within the op's time; *res_r on success. */
+static int
+search(struct ldap_ctx *ctx, const char *base, int scope, const char *filter,
+    char **attrs, const struct op *op, LDAPMessage **res_r)
+{
+	struct timeval tv;
+	int msgid, rc, err = LDAP_OTHER;
+
+	*res_r = NULL;
+	if (!op_time(op, ctx->conf->ldap_timeout, &tv))
+		return LDAP_TIMEOUT;
+	rc = ldap_search_ext(ctx->search_ld, base, scope, filter, attrs, 0, NULL, NULL,
+	    &tv, 0, &msgid);
+	if (rc == LDAP_SUCCESS)
+		rc = wait_result(ctx->search_ld, msgid, op, ctx->conf->ldap_timeout, res_r);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	rc = ldap_parse_result(ctx->search_ld, *res_r, &err, NULL, NULL, NULL, NULL, 0);
+	return rc != LDAP_SUCCESS ? rc : err;
+}
+
+/* The groups of one user, on the current server. */
+static enum backend_result
+groups_once(struct ldap_ctx *ctx, const char *user,
+    int (*fn)(const char *group, void *arg), void *arg, const struct op *op)
+{
+	const struct conf *c = ctx->conf;
+	char *dn = NULL, filter[FILTER_MAX], *attrs[2] = { NULL, NULL };
+	const char *why, *base;
+	LDAPMessage *res = NULL;
+	enum backend_result br;
+	int rc;
+
+	if ((br = get_conn(ctx, op)) != BACKEND_OK)
+		return br;
+	if (c->ldap_dn_template[0] != '\0') {
+		char tdn[DN_MAX];
+		struct ldapesc_var var = { 's', user, strlen(user), LDAPESC_DN };
+		if (ldapesc_fill(c->ldap_dn_template, &var, 1, tdn, sizeof(tdn), &why) < 0)
+			return BACKEND_UNKNOWN_USER;
+		if ((dn = strdup(tdn)) == NULL)
+			return BACKEND_ERROR;
+	} else {
+		char *found;
+		if ((br = find_dn(ctx, user, op, &found)) != BACKEND_OK)
+			return br;
+		dn = strdup(found);
+		ldap_memfree(found);
+		if (dn == NULL)
+			return BACKEND_ERROR;
+	}
+	if (c->ldap_user_group_attr[0] != '\0') {
+		/* Groups listed on the user's entry (memberOf). */
+		attrs[0] = c->ldap_user_group_attr;
+		rc = search(ctx, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, op, &res);
+		if (rc == LDAP_SUCCESS)
+			each_value(ctx->search_ld, res, c->ldap_user_group_attr, true, fn, arg);
+	} else {
+		struct ldapesc_var vars[2] = {
+			{ 'u', user, strlen(user), LDAPESC_FILTER },
+			{ 'd', dn, strlen(dn), LDAPESC_FILTER },
+		};
+		if (ldapesc_fill(c->ldap_group_filter, vars, 2, filter, sizeof(filter), &why) < 0) {
+			snprintf(op->err, op->errlen, "[ldap] group_filter: %s", why);
+			free(dn);
+			return BACKEND_ERROR;
+		}
+		attrs[0] = c->ldap_group_attr;
+		base = c->ldap_group_base[0] != '\0' ? c->ldap_group_base : c->ldap_base;
+		rc = search(ctx, base, (int)c->ldap_group_scope, filter, attrs, op, &res);
+		if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
+			each_value(ctx->search_ld, res, c->ldap_group_attr, false, fn, arg);
+		if (rc == LDAP_NO_SUCH_OBJECT)
+			rc = LDAP_SUCCESS;
+	}
+	free(dn);
+	ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS)
+		return fail(ctx, ctx->cur, rc, "group search failed", NULL, op);
+	return BACKEND_OK;
+}
+
+static enum backend_result
+ldapb_groups(void *vctx, const char *user,
+    int (*fn)(const char *group, void *arg), void *arg, char *err, size_t errlen)
+{
+	struct ldap_ctx *ctx = vctx;
+	struct op op = {
+		util_monotonic_us() + seconds_us(ctx->conf->ldap_deadline), err, errlen
+	};
+	enum backend_result br = BACKEND_DOWN;
+
+	for (int attempt = 0; attempt <= ctx->nservers; attempt++) {
+		br = groups_once(ctx, user, fn, arg, &op);
+		if (br != BACKEND_DOWN || ctx->cur < 0)
+			return br;
+		server_failed(ctx);
+		if (util_monotonic_us() >= op.deadline)
+			break;
+	}
+	return br;
+}
+
+const struct backend_ops backend_ldap = {
+	.name = "ldap",
+	.open = ldapb_open,
+	.verify = ldapb_verify,
+	.groups = ldapb_groups,
+	.close = ldapb_close,
+};

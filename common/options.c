@@ -1,0 +1,238 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "options.h"
+#include "pwhash.h"
+
+const char options_basic_usage[] =
+    "usage: basic_cuttle_auth [--config FILE] [--db PATH] "
+    "[--channel-id yes|no|auto] [--key-extras FORMAT] [-d] "
+    "[basic_ldap_auth options] [ldap_server[:port] | URI ...]";
+
+/* basic_ldap_auth's options that take a value, and those that do not. */
+static const char ldap_valued[] = "bfusaDWwHhpUvEStc";
+static const char ldap_flags[] = "PORZd";
+
+struct ldap_args {
+	const char *base, *filter, *userattr, *port;
+	char uris[2048];
+	bool any;
+};
+
+static int
+add_uri(struct ldap_args *la, const char *uri, char *err, size_t errlen)
+{
+	size_t n = strlen(la->uris);
+
+	if (snprintf(la->uris + n, sizeof(la->uris) - n, "%s%s", n > 0 ? " " : "",
+	    uri) >= (int)(sizeof(la->uris) - n)) {
+		snprintf(err, errlen, "too many LDAP servers");
+		return -1;
+	}
+	return 0;
+}
+
+/* "host", "host:port" or a URI, as basic_ldap_auth takes servers. */
+static int
+add_server(struct ldap_args *la, const char *server, char *err, size_t errlen)
+{
+	char uri[512];
+
+	if (strstr(server, "://") != NULL)
+		return add_uri(la, server, err, errlen);
+	if (strchr(server, ':') != NULL || la->port == NULL)
+		snprintf(uri, sizeof(uri), "ldap://%s", server);
+	else
+		snprintf(uri, sizeof(uri), "ldap://%s:%s", server, la->port);
+	return add_uri(la, uri, err, errlen);
+}
+
+static int
+set(struct conf *conf, const char *key, const char *value, char opt,
+    char *err, size_t errlen)
+{
+	const char *why;
+
+	if (conf_set(conf, "ldap", key, value, &why) != 0) {
+		snprintf(err, errlen, "-%c %.100s: %s", opt, value, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* One basic_ldap_auth option with its value (NULL for flags). */
+static int
+ldap_option(struct conf *conf, struct ldap_args *la, char opt, char *val,
+    bool *debug_r, char *err, size_t errlen)
+{
+	la->any = la->any || opt != 'd';
+	switch (opt) {
+	case 'b': la->base = val; return set(conf, "base", val, opt, err, errlen);
+	case 'f': la->filter = val; return set(conf, "filter", val, opt, err, errlen);
+	case 'u': la->userattr = val; return 0;
+	case 's': return set(conf, "scope", val, opt, err, errlen);
+	case 'a': return set(conf, "deref", val, opt, err, errlen);
+	case 'D': return set(conf, "bind_dn", val, opt, err, errlen);
+	case 'W': return set(conf, "bind_password_file", val, opt, err, errlen);
+	case 'w':
+		/* Visible in ps until now: take it and wipe it at once. */
+		free(conf->ldap_bind_password);
+		conf->ldap_bind_password = strdup(val);
+		pwhash_zero(val, strlen(val));
+		log_warn("-w puts the bind password in the process list; use -W FILE");
+		if (conf->ldap_bind_password == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	case 'H': return add_uri(la, val, err, errlen);
+	case 'h': return add_server(la, val, err, errlen);
+	case 'p': la->port = val; return 0;
+	case 'U': return set(conf, "password_attr", val, opt, err, errlen);
+	case 'v':
+		if (strcmp(val, "3") != 0 && strcmp(val, "2") != 0) {
+			snprintf(err, errlen, "-v %.20s: use 2 or 3", val);
+			return -1;
+		}
+		if (val[0] == '2')
+			log_warn("-v 2: LDAPv2 is obsolete; using version 3");
+		return 0;
+	case 'E':
+	case 'S':
+		log_warn("-%c: Netscape SSL options are not supported; using %s as the CA "
+		    "file (prefer ldaps:// URIs and [ldap] ca_file)", opt, val);
+		return set(conf, "ca_file", val, opt, err, errlen);
+	case 'c': return set(conf, "connect_timeout", val, opt, err, errlen);
+	case 't': return set(conf, "timeout", val, opt, err, errlen);
+	case 'Z': return set(conf, "starttls", "yes", opt, err, errlen);
+	case 'R': return set(conf, "referrals", "no", opt, err, errlen);
+	case 'P':
+	case 'O':
+		/* Connections persist, and user binds have their own: no-ops. */
+		return 0;
+	case 'd':
+		*debug_r = true;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown option '-%c' (%s)", opt, options_basic_usage);
+	return -1;
+}
+
+static int
+finish_ldap(struct conf *conf, struct ldap_args *la, char *err, size_t errlen)
+{
+	char tmpl[1024];
+
+	if (la->uris[0] != '\0' && set(conf, "uri", la->uris, 'H', err, errlen) != 0)
+		return -1;
+	if (conf->ldap_uri[0] == '\0' && set(conf, "uri", "ldap://localhost", 'H', err, errlen) != 0)
+		return -1;
+	if (la->filter == NULL && (la->userattr != NULL || conf->ldap_dn_template[0] == '\0')) {
+		/* basic_ldap_auth without -f binds to userattr=user,basedn. */
+		if (la->base == NULL) {
+			snprintf(err, errlen, "-b basedn is required (%s)", options_basic_usage);
+			return -1;
+		}
+		snprintf(tmpl, sizeof(tmpl), "%s=%%s,%s", la->userattr != NULL ? la->userattr : "uid",
+		    la->base);
+		if (set(conf, "dn_template", tmpl, 'u', err, errlen) != 0)
+			return -1;
+	}
+	if (!conf_uses(conf, CONF_BACKEND_LDAP)) {
+		conf->backends[0] = CONF_BACKEND_LDAP;
+		conf->nbackends = 1;
+	}
+	return 0;
+}
+
+int
+options_basic_auth(int argc, char **argv, struct conf *conf,
+    struct helper_opts *o, bool *debug_r, char *err, size_t errlen)
+{
+	const char *config = NULL, *db = NULL, *why;
+	struct ldap_args la;
+	int i;
+
+	memset(&la, 0, sizeof(la));
+	/* The configuration file first: the command line overrides it. */
+	for (i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--config") == 0)
+			config = argv[i + 1];
+	if (conf_load(conf, config != NULL ? config : CONF_DEFAULT_PATH, config != NULL,
+	    err, errlen) != 0)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i], *val;
+
+		if (strncmp(a, "--", 2) == 0) {
+			bool takes = strcmp(a, "--config") == 0 || strcmp(a, "--db") == 0 ||
+			    strcmp(a, "--channel-id") == 0 || strcmp(a, "--key-extras") == 0;
+			if (takes && i + 1 >= argc) {
+				snprintf(err, errlen, "option %s needs a value (%s)", a,
+				    options_basic_usage);
+				return -1;
+			}
+			val = takes ? argv[++i] : NULL;
+			if (strcmp(a, "--config") == 0) {
+				continue;
+			} else if (strcmp(a, "--db") == 0) {
+				db = val;
+			} else if (strcmp(a, "--channel-id") == 0) {
+				if (proto_channel_parse(val, &o->channel) != 0) {
+					snprintf(err, errlen, "--channel-id %.40s: use yes, no or auto", val);
+					return -1;
+				}
+			} else if (strcmp(a, "--key-extras") == 0) {
+				if ((o->nextras = helper_count_extras(val)) < 0) {
+					snprintf(err, errlen, "--key-extras: more than %d fields",
+					    PROTO_EXTRAS_MAX);
+					return -1;
+				}
+			} else if (strcmp(a, "--debug") == 0) {
+				*debug_r = true;
+			} else {
+				snprintf(err, errlen, "unknown option '%.60s' (%s)", a,
+				    options_basic_usage);
+				return -1;
+			}
+		} else if (a[0] == '-' && a[1] != '\0') {
+			char opt = a[1];
+			if (strchr(ldap_valued, opt) != NULL) {
+				/* "-bVALUE" or "-b VALUE", as basic_ldap_auth takes them. */
+				if (a[2] != '\0') {
+					val = a + 2;
+				} else if (i + 1 < argc) {
+					val = argv[++i];
+				} else {
+					snprintf(err, errlen, "option -%c needs a value (%s)", opt,
+					    options_basic_usage);
+					return -1;
+				}
+			} else if (strchr(ldap_flags, opt) != NULL && a[2] == '\0') {
+				val = NULL;
+			} else {
+				snprintf(err, errlen, "unknown option '%.60s' (%s)", a,
+				    options_basic_usage);
+				return -1;
+			}
+			if (ldap_option(conf, &la, opt, val, debug_r, err, errlen) != 0)
+				return -1;
+		} else {
+			/* Trailing arguments are LDAP servers. */
+			la.any = true;
+			if (add_server(&la, a, err, errlen) != 0)
+				return -1;
+		}
+	}
+	if (la.any && finish_ldap(conf, &la, err, errlen) != 0)
+		return -1;
+	if (db != NULL && conf_set(conf, "store", "path", db, &why) != 0) {
+		snprintf(err, errlen, "--db %.200s: %s", db, why);
+		return -1;
+	}
+	return 0;
+}
