@@ -17,38 +17,54 @@ const char options_basic_usage[] =
 static const char ldap_valued[] = "bfusaDWwHhpUvEStc";
 static const char ldap_flags[] = "PORZd";
 
+#define SERVERS_MAX 16
+
 struct ldap_args {
 	const char *base, *filter, *userattr, *port;
-	char uris[2048];
+	const char *servers[SERVERS_MAX];	/* -H, -h and trailing, in order */
+	int nservers;
 	bool any;
 };
 
 static int
-add_uri(struct ldap_args *la, const char *uri, char *err, size_t errlen)
+add_server(struct ldap_args *la, const char *server, char *err, size_t errlen)
 {
-	size_t n = strlen(la->uris);
-
-	if (snprintf(la->uris + n, sizeof(la->uris) - n, "%s%s", n > 0 ? " " : "",
-	    uri) >= (int)(sizeof(la->uris) - n)) {
-		snprintf(err, errlen, "too many LDAP servers");
+	if (la->nservers == SERVERS_MAX) {
+		snprintf(err, errlen, "more than %d LDAP servers", SERVERS_MAX);
 		return -1;
 	}
+	la->servers[la->nservers++] = server;
 	return 0;
 }
 
-/* "host", "host:port" or a URI, as basic_ldap_auth takes servers. */
+/*
+ * The servers as URIs: "host" and "host:port" as basic_ldap_auth takes
+ * them (-p, wherever it stands, is the port for hosts without one).
+ */
 static int
-add_server(struct ldap_args *la, const char *server, char *err, size_t errlen)
+server_uris(const struct ldap_args *la, char *uris, size_t size, char *err,
+    size_t errlen)
 {
-	char uri[512];
+	size_t n = 0;
 
-	if (strstr(server, "://") != NULL)
-		return add_uri(la, server, err, errlen);
-	if (strchr(server, ':') != NULL || la->port == NULL)
-		snprintf(uri, sizeof(uri), "ldap://%s", server);
-	else
-		snprintf(uri, sizeof(uri), "ldap://%s:%s", server, la->port);
-	return add_uri(la, uri, err, errlen);
+	uris[0] = '\0';
+	for (int i = 0; i < la->nservers; i++) {
+		const char *s = la->servers[i], *sep = n > 0 ? " " : "";
+		int w;
+
+		if (strstr(s, "://") != NULL)
+			w = snprintf(uris + n, size - n, "%s%s", sep, s);
+		else if (strchr(s, ':') != NULL || la->port == NULL)
+			w = snprintf(uris + n, size - n, "%sldap://%s", sep, s);
+		else
+			w = snprintf(uris + n, size - n, "%sldap://%s:%s", sep, s, la->port);
+		if (w < 0 || (size_t)w >= size - n) {
+			snprintf(err, errlen, "LDAP server list too long");
+			return -1;
+		}
+		n += (size_t)w;
+	}
+	return 0;
 }
 
 static int
@@ -89,7 +105,7 @@ ldap_option(struct conf *conf, struct ldap_args *la, char opt, char *val,
 			return -1;
 		}
 		return 0;
-	case 'H': return add_uri(la, val, err, errlen);
+	case 'H': return add_server(la, val, err, errlen);
 	case 'h': return add_server(la, val, err, errlen);
 	case 'p': la->port = val; return 0;
 	case 'U': return set(conf, "password_attr", val, opt, err, errlen);
@@ -125,9 +141,11 @@ ldap_option(struct conf *conf, struct ldap_args *la, char opt, char *val,
 static int
 finish_ldap(struct conf *conf, struct ldap_args *la, char *err, size_t errlen)
 {
-	char tmpl[1024];
+	char tmpl[1024], uris[2048];
 
-	if (la->uris[0] != '\0' && set(conf, "uri", la->uris, 'H', err, errlen) != 0)
+	if (server_uris(la, uris, sizeof(uris), err, errlen) != 0)
+		return -1;
+	if (uris[0] != '\0' && set(conf, "uri", uris, 'H', err, errlen) != 0)
 		return -1;
 	if (conf->ldap_uri[0] == '\0' && set(conf, "uri", "ldap://localhost", 'H', err, errlen) != 0)
 		return -1;
