@@ -57,7 +57,8 @@ struct store *admin_open_store(struct admin *a, int *exit_r);
 int admin_user_name(struct admin *a, const char *cmd, const char *arg,
     char name[static UTIL_NAME_MAX + 1]);
 
-enum pw_source { PW_PROMPT, PW_STDIN, PW_GENERATE };
+/* PW_NONE: no local password; the user logs in through LDAP. */
+enum pw_source { PW_PROMPT, PW_STDIN, PW_GENERATE, PW_NONE };
 
 /*
  * Get a new password of at most ADMIN_PASSWORD_MAX bytes into buf, which

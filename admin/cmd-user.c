@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "backend.h"
 #include "pwhash.h"
 
 #define COMMENT_MAX 1000
@@ -33,10 +34,11 @@ parse_opts(const char *cmd, int argc, char **argv, unsigned allowed,
 		bool has_next = i + 1 < argc;
 
 		if ((allowed & O_PW) && (strcmp(arg, "--password-stdin") == 0 ||
-		    strcmp(arg, "--generate") == 0)) {
+		    strcmp(arg, "--generate") == 0 || strcmp(arg, "--no-password") == 0)) {
 			if (o->pw_given)
-				return admin_usage(cmd, "give only one of --password-stdin and --generate");
-			o->pw = arg[2] == 'p' ? PW_STDIN : PW_GENERATE;
+				return admin_usage(cmd, "give only one of --password-stdin, "
+				    "--generate and --no-password");
+			o->pw = arg[2] == 'p' ? PW_STDIN : arg[2] == 'g' ? PW_GENERATE : PW_NONE;
 			o->pw_given = true;
 		} else if ((allowed & O_EXPIRES) && strcmp(arg, "--expires") == 0 && has_next) {
 			o->expires = argv[++i];
@@ -162,6 +164,11 @@ new_hash(struct admin *a, const char *name, enum pw_source src,
 	int ex;
 
 	generated[0] = '\0';
+	if (src == PW_NONE) {
+		/* No local password: logins go on to the next backend (LDAP). */
+		snprintf(hash, PWHASH_STR_MAX, "%s", BACKEND_NO_PASSWORD);
+		return 0;
+	}
 	ex = admin_new_password(src, name, pw, sizeof(pw), &len);
 	if (ex == 0 && pwhash_make(pw, len, a->conf->opslimit, a->conf->memlimit, hash) != 0) {
 		admin_err("cannot hash the password: out of memory (lower [hash] memlimit?)");
@@ -480,7 +487,7 @@ print_json(const struct store_user *u, long long now)
 	json_time(stdout, "updated", u->updated, false);
 	json_time(stdout, "password_changed", u->password_changed, false);
 	printf("\"hash_scheme\":\"%s\"}", strncmp(u->hash, "$argon2id$", 10) == 0 ?
-	    "argon2id" : "other");
+	    "argon2id" : strcmp(u->hash, BACKEND_NO_PASSWORD) == 0 ? "none" : "other");
 }
 
 struct list_ctx {

@@ -15,12 +15,15 @@ const struct admin_cmd admin_cmds[] = {
 	{ "init", "", cmd_init,
 	  "Create the store directory, cuttle.db and its schema, or migrate an older "
 	  "store to the current schema; fix ownership and modes. Safe to run again." },
-	{ "user add", "NAME [--password-stdin | --generate] [--expires YYYY-MM-DD] [--comment TEXT]",
+	{ "user add", "NAME [--password-stdin | --generate | --no-password] "
+	  "[--expires YYYY-MM-DD] [--comment TEXT]",
 	  cmd_user_add,
 	  "Add a user. Without --password-stdin or --generate, asks for the password "
-	  "twice on the terminal. --generate prints a new random password once." },
-	{ "user passwd", "NAME [--password-stdin | --generate]", cmd_user_passwd,
-	  "Set a user's password." },
+	  "twice on the terminal. --generate prints a new random password once. "
+	  "--no-password makes a local record for a directory (LDAP) user: its "
+	  "state and expiry apply, the directory checks the password." },
+	{ "user passwd", "NAME [--password-stdin | --generate | --no-password]", cmd_user_passwd,
+	  "Set a user's password (--no-password: leave it to the directory)." },
 	{ "user del", "NAME", cmd_user_del, "Delete a user." },
 	{ "user lock", "NAME [--for DURATION]", cmd_user_lock,
 	  "Lock a user out until `user unlock`, or for DURATION (30s, 10m, 1h, 7d)." },

@@ -357,10 +357,18 @@ connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
 	if (c->ldap_starttls && strncmp(ctx->servers[i].uri, "ldap://", 7) == 0) {
 		rc = ldap_start_tls_s(ld, NULL, NULL);
 		if (rc != LDAP_SUCCESS) {
-			ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-			br = fail(ctx, i, rc, "StartTLS failed", diag, op);
-			if (!server_trouble(rc) || (diag != NULL && strstr(diag, "TLS") != NULL))
+			/*
+			 * The server answered the connection, so this is TLS
+			 * itself: a certificate not trusted, a name that does
+			 * not match, no StartTLS on the server. Misconfiguration.
+			 */
+			if (rc == LDAP_TIMEOUT) {
+				br = fail(ctx, i, rc, "StartTLS failed", NULL, op);
+			} else {
+				fail(ctx, i, rc, "StartTLS failed (check [ldap] ca_file and that "
+				    "the certificate names this host)", NULL, op);
 				br = BACKEND_ERROR;
+			}
 			goto out;
 		}
 	}
@@ -410,20 +418,29 @@ get_conn(struct ldap_ctx *ctx, const struct op *op)
 	if (ctx->search_ld != NULL)
 		return BACKEND_OK;
 	for (int i = 0; i < ctx->nservers; i++) {
+		enum backend_result r;
+
 		if (ctx->servers[i].down_until > now) {
 			if (ctx->servers[i].down_until < soonest)
 				soonest = ctx->servers[i].down_until;
 			continue;
 		}
 		tried = true;
-		br = connect_server(ctx, i, true, &ctx->search_ld, op);
-		if (br == BACKEND_OK) {
+		r = connect_server(ctx, i, true, &ctx->search_ld, op);
+		if (r == BACKEND_OK) {
 			ctx->cur = i;
 			ctx->servers[i].down_until = 0;
 			ctx->failback_at = now + seconds_us(ctx->conf->ldap_retry);
 			return BACKEND_OK;
 		}
-		mark_down(ctx, i);
+		/*
+		 * Only an outage opens the circuit; misconfiguration (TLS, a
+		 * refused service account) is reported as such every time.
+		 */
+		if (r == BACKEND_DOWN)
+			mark_down(ctx, i);
+		if (br != BACKEND_ERROR)
+			br = r;
 		if (util_monotonic_us() >= op->deadline)
 			break;
 	}
