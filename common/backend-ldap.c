@@ -23,6 +23,7 @@
 #include <ldap.h>
 
 #include "backend.h"
+#include "ldapdiag.h"
 #include "ldapesc.h"
 #include "log.h"
 
@@ -41,6 +42,8 @@ struct ldap_ctx {
 	LDAP *search_ld;	/* bound as the service account, or anonymous */
 	LDAP *bind_ld;		/* for the users' binds */
 	int cur;		/* the server both connections go to; -1: none */
+	bool reused;		/* search_ld was opened by an earlier request */
+	int last_rc;		/* the LDAP result code of the last failure */
 	uint64_t failback_at;
 	char *bindpw;		/* the service account's password */
 };
@@ -284,6 +287,7 @@ static enum backend_result
 fail(struct ldap_ctx *ctx, int i, int rc, const char *what, const char *diag,
     const struct op *op)
 {
+	ctx->last_rc = rc;
 	snprintf(op->err, op->errlen, "%s: %s: %s%s%.200s", ctx->servers[i].uri, what,
 	    rc == LDAP_TIMEOUT ? "no answer in time" : ldap_err2string(rc),
 	    diag != NULL && *diag != '\0' ? ": " : "", diag != NULL ? diag : "");
@@ -415,8 +419,11 @@ get_conn(struct ldap_ctx *ctx, const struct op *op)
 		log_info("failing back to %s", ctx->servers[0].uri);
 		drop_all(ctx);
 	}
-	if (ctx->search_ld != NULL)
+	if (ctx->search_ld != NULL) {
+		ctx->reused = true;
 		return BACKEND_OK;
+	}
+	ctx->reused = false;
 	for (int i = 0; i < ctx->nservers; i++) {
 		enum backend_result r;
 
@@ -454,13 +461,21 @@ get_conn(struct ldap_ctx *ctx, const struct op *op)
 	return br;
 }
 
-/* After a server failed mid-request: forget it and its connections. */
+/*
+ * After trouble mid-request. A connection kept from earlier requests may
+ * just have been closed by the server (idle timeout, restart): reopen it
+ * once before calling the server down and failing over. A server that
+ * does not answer in time is down at once.
+ */
 static void
-server_failed(struct ldap_ctx *ctx)
+retry_or_fail(struct ldap_ctx *ctx)
 {
-	if (ctx->cur >= 0)
+	if (ctx->cur >= 0 && (!ctx->reused || ctx->last_rc != LDAP_SERVER_DOWN))
 		mark_down(ctx, ctx->cur);
+	else if (ctx->cur >= 0)
+		log_debug("%s: kept connection lost; reconnecting", ctx->servers[ctx->cur].uri);
 	drop_all(ctx);
+	ctx->reused = false;
 }
 
 /*
@@ -514,34 +529,6 @@ find_dn(struct ldap_ctx *ctx, const char *user, const struct op *op, char **dn_r
 	return br;
 }
 
-/* Active Directory's bind diagnostics: "... data 52e, v4563". */
-static enum backend_result
-ad_reason(const char *diag, bool *proven_r)
-{
-	const char *d = diag != NULL ? strstr(diag, "data ") : NULL;
-
-	*proven_r = false;
-	if (d == NULL)
-		return BACKEND_BAD_PASSWORD;
-	d += 5;
-	if (strncmp(d, "525", 3) == 0)
-		return BACKEND_UNKNOWN_USER;
-	if (strncmp(d, "52e", 3) == 0)
-		return BACKEND_BAD_PASSWORD;
-	if (strncmp(d, "775", 3) == 0)
-		return BACKEND_LOCKED;	/* said whatever the password */
-	/* These come only after the password was found right. */
-	*proven_r = true;
-	if (strncmp(d, "530", 3) == 0 || strncmp(d, "531", 3) == 0 ||
-	    strncmp(d, "533", 3) == 0)
-		return BACKEND_DISABLED;
-	if (strncmp(d, "532", 3) == 0 || strncmp(d, "701", 3) == 0 ||
-	    strncmp(d, "773", 3) == 0)
-		return BACKEND_EXPIRED;
-	*proven_r = false;
-	return BACKEND_BAD_PASSWORD;
-}
-
 /* Bind as dn with the user's password and map the answer. */
 static enum backend_result
 user_bind(struct ldap_ctx *ctx, const char *dn, const char *pw, size_t len,
@@ -590,7 +577,7 @@ user_bind(struct ldap_ctx *ctx, const char *dn, const char *pw, size_t len,
 			snprintf(op->err, op->errlen, "password expired by the password policy");
 			br = BACKEND_EXPIRED;
 		} else {
-			br = ad_reason(diag, &proven);
+			br = ldapdiag_ad(diag, &proven);
 			v->password_proven = proven;
 			if (diag != NULL && *diag != '\0')
 				snprintf(op->err, op->errlen, "%.200s", diag);
@@ -685,11 +672,11 @@ ldapb_verify(void *vctx, const char *user, const char *password, size_t len,
 	if (len == 0)
 		return BACKEND_BAD_PASSWORD;
 	/* Fail over on server trouble while the deadline allows. */
-	for (int attempt = 0; attempt <= ctx->nservers; attempt++) {
+	for (int attempt = 0; attempt <= ctx->nservers + 1; attempt++) {
 		br = verify_once(ctx, user, password, len, v, &op);
 		if (br != BACKEND_DOWN || ctx->cur < 0)
 			return br;
-		server_failed(ctx);
+		retry_or_fail(ctx);
 		if (util_monotonic_us() >= op.deadline)
 			break;
 	}
@@ -845,11 +832,11 @@ ldapb_groups(void *vctx, const char *user,
 	};
 	enum backend_result br = BACKEND_DOWN;
 
-	for (int attempt = 0; attempt <= ctx->nservers; attempt++) {
+	for (int attempt = 0; attempt <= ctx->nservers + 1; attempt++) {
 		br = groups_once(ctx, user, fn, arg, &op);
 		if (br != BACKEND_DOWN || ctx->cur < 0)
 			return br;
-		server_failed(ctx);
+		retry_or_fail(ctx);
 		if (util_monotonic_us() >= op.deadline)
 			break;
 	}

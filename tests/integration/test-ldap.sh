@@ -162,6 +162,26 @@ is "$("$T/bin/ldap-groups" "$MEMBEROF" alice)" "alice: staff" "groups from the u
 NESTED=$(ldap_conf nested "uri = $LDAP_URI_a" "group_filter = (&(objectClass=groupOfNames)(member=%d)(cn=st*))")
 is "$("$T/bin/ldap-groups" "$NESTED" alice)" "alice: staff" "group_filter template with %d"
 
+# Persistent connections: one helper, many requests, two connections
+# (searches and user binds); a server restart is bridged by reconnecting.
+ONE=$(ldap_conf one "uri = $LDAP_URI_a" "bind_dn = $LDAP_BIND_DN" "bind_password_file = $LDAP_BINDPW_FILE")
+accepts() { grep -c ' ACCEPT from ' "$SLAPD_DIR/a/slapd.log"; }
+before=$(accepts)
+for i in 1 2 3 4 5 6; do echo 'alice alice-pw'; echo 'bob wrong'; done |
+	runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" --config "$ONE" > "$T/persist.out" 2>/dev/null
+is "$(grep -c '^OK' "$T/persist.out") $(grep -c '^ERR reason_=bad_password' "$T/persist.out")" "6 6" \
+	"12 requests on kept connections answered"
+is "$(( $(accepts) - before ))" 2 "12 requests used 2 connections (search and bind), kept open"
+coproc K { runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" --config "$ONE" 2>/dev/null; }
+printf 'alice alice-pw\n' >&"${K[1]}"; IFS= read -r -t 10 R <&"${K[0]}"
+is "$R" "OK reason_=ok" "before the server restarts"
+slapd_stop a
+slapd_start a
+printf 'alice alice-pw\n' >&"${K[1]}"; IFS= read -r -t 10 R <&"${K[0]}"
+is "$R" "OK reason_=ok" "server restarted: the dropped connection is reopened transparently"
+exec {K[1]}>&-
+wait "$K_PID" 2>/dev/null
+
 # Failover, circuit breaker, recovery and failback, with one helper
 # process answering throughout.
 FAIL=$(ldap_conf failover "uri = $LDAP_URI_a $LDAP_URI_b" "bind_dn = $LDAP_BIND_DN" \
