@@ -284,3 +284,84 @@ admin_json_string(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+int
+admin_parse(const char *cmd, int argc, char **argv, const struct admin_opt *opts,
+    const char **pos, int min, int max)
+{
+	int npos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const struct admin_opt *o = NULL;
+
+		if (arg[0] == '-' && arg[1] == '-') {
+			for (const struct admin_opt *q = opts; q != NULL && q->name != NULL; q++)
+				if (strcmp(q->name, arg) == 0)
+					o = q;
+			if (o == NULL)
+				return admin_usage(cmd, "unknown option '%s'", arg);
+			if (o->flag != NULL) {
+				*o->flag = true;
+				continue;
+			}
+			if (i + 1 >= argc)
+				return admin_usage(cmd, "option %s needs a value", arg);
+			if (o->values != NULL) {
+				if (*o->nvalues >= o->max)
+					return admin_usage(cmd, "too many %s", arg);
+				o->values[(*o->nvalues)++] = argv[++i];
+			} else {
+				*o->value = argv[++i];
+			}
+		} else if (npos < max) {
+			pos[npos++] = arg;
+		} else {
+			return admin_usage(cmd, "unexpected argument '%s'", arg);
+		}
+	}
+	if (npos < min)
+		return admin_usage(cmd, "missing argument");
+	return 0;
+}
+
+int
+admin_check_name(const char *cmd, const char *what, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 64 || strspn(name,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") != len)
+		return admin_usage(cmd, "%s '%.70s': use 1 to 64 letters, digits, '.', '_', '@' or '-'",
+		    what, name);
+	return 0;
+}
+
+int
+admin_write(struct admin *a, int (*fn)(struct store *st, void *ctx, char *err,
+    size_t errlen), void *ctx)
+{
+	char err[512] = "";
+	struct store *st;
+	int ex, rc;
+
+	if ((st = admin_open_store(a, &ex)) == NULL)
+		return ex;
+	if (store_begin(st, err, sizeof(err)) != STORE_OK) {
+		admin_err("%s", err);
+		store_close(st);
+		return EXIT_STORE;
+	}
+	rc = fn(st, ctx, err, sizeof(err));
+	if (rc == EXIT_DONE && store_commit(st, err, sizeof(err)) != STORE_OK) {
+		admin_err("%s", err);
+		rc = EXIT_STORE;
+	}
+	if (rc != EXIT_DONE) {
+		store_rollback(st);
+		if (rc == EXIT_STORE && err[0] != '\0')
+			admin_err("%s", err);
+	}
+	store_close(st);
+	return rc;
+}

@@ -37,6 +37,18 @@ int cmd_user_enable(struct admin *a, int argc, char **argv);
 int cmd_user_set(struct admin *a, int argc, char **argv);
 int cmd_user_list(struct admin *a, int argc, char **argv);
 int cmd_user_show(struct admin *a, int argc, char **argv);
+int cmd_user_groups(struct admin *a, int argc, char **argv);
+int cmd_user_net_add(struct admin *a, int argc, char **argv);
+int cmd_user_net_del(struct admin *a, int argc, char **argv);
+int cmd_user_net_list(struct admin *a, int argc, char **argv);
+int cmd_group_add(struct admin *a, int argc, char **argv);
+int cmd_group_del(struct admin *a, int argc, char **argv);
+int cmd_group_list(struct admin *a, int argc, char **argv);
+int cmd_group_members(struct admin *a, int argc, char **argv);
+int cmd_allow_add(struct admin *a, int argc, char **argv);
+int cmd_allow_del(struct admin *a, int argc, char **argv);
+int cmd_allow_list(struct admin *a, int argc, char **argv);
+int cmd_allow_import(struct admin *a, int argc, char **argv);
 
 /* Print "cuttle: <message>" to stderr. */
 void admin_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -72,6 +84,35 @@ int admin_new_password(enum pw_source src, const char *user, char *buf,
 
 /* Make (or refresh) the dummy hash unknown users are verified against. */
 int admin_refresh_dummy(struct admin *a, struct store *st);
+
+/*
+ * Command-line options of one command: each "--name" either sets *flag or
+ * takes the next argument into *value (the last one wins; for repeatable
+ * ones, values collects up to max of them). Positional arguments go to
+ * pos[], at least min and at most max. Returns 0 or EXIT_USAGE after
+ * printing why.
+ */
+struct admin_opt {
+	const char *name;
+	const char **value;
+	bool *flag;
+	const char **values;	/* repeatable */
+	int *nvalues;
+	int max;
+};
+int admin_parse(const char *cmd, int argc, char **argv,
+    const struct admin_opt *opts, const char **pos, int min, int max);
+
+/* Check a group or list name: 1..64 of [A-Za-z0-9._@-]. 0 or EXIT_USAGE. */
+int admin_check_name(const char *cmd, const char *what, const char *name);
+
+/* Run fn in a BEGIN IMMEDIATE transaction; prints errors; an exit status. */
+int admin_write(struct admin *a, int (*fn)(struct store *st, void *ctx,
+    char *err, size_t errlen), void *ctx);
+
+/* Make user a member of groups (inside the caller's transaction). */
+int admin_add_memberships(struct store *st, const char *user,
+    const char **groups, int n, char *err, size_t errlen);
 
 /* Write s as a JSON string. */
 void admin_json_string(FILE *f, const char *s);

@@ -19,9 +19,12 @@ struct user_opts {
 	const char *comment;
 	const char *lock_for;
 	bool json;
+	const char *groups[64];
+	int ngroups;
 };
 
-enum { O_PW = 1, O_EXPIRES = 2, O_COMMENT = 4, O_FOR = 8, O_JSON = 16, O_NAME = 32 };
+enum { O_PW = 1, O_EXPIRES = 2, O_COMMENT = 4, O_FOR = 8, O_JSON = 16, O_NAME = 32,
+	O_GROUP = 64 };
 
 static int
 parse_opts(const char *cmd, int argc, char **argv, unsigned allowed,
@@ -46,6 +49,12 @@ parse_opts(const char *cmd, int argc, char **argv, unsigned allowed,
 			o->comment = argv[++i];
 		} else if ((allowed & O_FOR) && strcmp(arg, "--for") == 0 && has_next) {
 			o->lock_for = argv[++i];
+		} else if ((allowed & O_GROUP) && strcmp(arg, "--group") == 0 && has_next) {
+			if (o->ngroups == (int)(sizeof(o->groups) / sizeof(o->groups[0])))
+				return admin_usage(cmd, "too many --group");
+			if (admin_check_name(cmd, "--group", argv[i + 1]) != 0)
+				return EXIT_USAGE;
+			o->groups[o->ngroups++] = argv[++i];
 		} else if ((allowed & O_JSON) && strcmp(arg, "--json") == 0) {
 			o->json = true;
 		} else if (strcmp(arg, "--password") == 0 || strncmp(arg, "--password=", 11) == 0) {
@@ -213,7 +222,8 @@ cmd_user_add(struct admin *a, int argc, char **argv)
 	time_t expires = 0;
 	int rc, ex;
 
-	if ((ex = parse_opts("user add", argc, argv, O_NAME | O_PW | O_EXPIRES | O_COMMENT, &o)) != 0)
+	if ((ex = parse_opts("user add", argc, argv, O_NAME | O_PW | O_EXPIRES | O_COMMENT | O_GROUP,
+	    &o)) != 0)
 		return ex;
 	memset(&u, 0, sizeof(u));
 	if ((ex = admin_user_name(a, "user add", o.name, u.name)) != 0)
@@ -242,15 +252,19 @@ cmd_user_add(struct admin *a, int argc, char **argv)
 	snprintf(u.comment, sizeof(u.comment), "%s", o.comment != NULL ? o.comment : "");
 	u.created = u.updated = u.password_changed = (long long)util_now();
 	ex = EXIT_DONE;
+	/* The user and its memberships, all or nothing. */
+	err[0] = '\0';
 	if (store_begin(st, err, sizeof(err)) != STORE_OK ||
 	    (rc = store_user_add(st, &u, err, sizeof(err))) != STORE_OK ||
+	    (ex = admin_add_memberships(st, u.name, o.groups, o.ngroups, err, sizeof(err))) != 0 ||
 	    store_commit(st, err, sizeof(err)) != STORE_OK) {
 		store_rollback(st);
 		if (rc == STORE_EEXISTS) {
 			admin_err("user '%s' already exists", u.name);
 			ex = EXIT_NO;
-		} else {
-			admin_err("%s", err);
+		} else if (ex == EXIT_DONE || ex == EXIT_STORE) {
+			if (err[0] != '\0')
+				admin_err("%s", err);
 			ex = EXIT_STORE;
 		}
 	}

@@ -16,7 +16,7 @@ const struct admin_cmd admin_cmds[] = {
 	  "Create the store directory, cuttle.db and its schema, or migrate an older "
 	  "store to the current schema; fix ownership and modes. Safe to run again." },
 	{ "user add", "NAME [--password-stdin | --generate | --no-password] "
-	  "[--expires YYYY-MM-DD] [--comment TEXT]",
+	  "[--expires YYYY-MM-DD] [--comment TEXT] [--group GROUP]...",
 	  cmd_user_add,
 	  "Add a user. Without --password-stdin or --generate, asks for the password "
 	  "twice on the terminal. --generate prints a new random password once. "
@@ -39,6 +39,24 @@ const struct admin_cmd admin_cmds[] = {
 	{ "user list", "[--json]", cmd_user_list,
 	  "List users with their state and expiry." },
 	{ "user show", "NAME [--json]", cmd_user_show, "Show one user." },
+	{ "user groups", "NAME [--add GROUP]... [--del GROUP]... [--json]", cmd_user_groups,
+	  "List a user's groups, or add and remove memberships (all or nothing)." },
+	{ "user net add", "NAME CIDR", cmd_user_net_add,
+	  "Bind a user to a network: from then on it logs in only from its networks." },
+	{ "user net del", "NAME CIDR", cmd_user_net_del, "Remove a network from a user." },
+	{ "user net list", "NAME [--json]", cmd_user_net_list, "List a user's networks." },
+	{ "group add", "NAME [--comment TEXT]", cmd_group_add, "Create a group." },
+	{ "group del", "NAME", cmd_group_del, "Delete a group (its members stay)." },
+	{ "group list", "[--json]", cmd_group_list, "List groups with their member counts." },
+	{ "group members", "NAME [--json]", cmd_group_members, "List a group's members." },
+	{ "allow add", "CIDR [--list NAME] [--comment TEXT] [--expires YYYY-MM-DD]", cmd_allow_add,
+	  "Let an address or prefix (IPv4 or IPv6) in without credentials "
+	  "(ext_cuttle_acl). The list is `default` unless named." },
+	{ "allow del", "CIDR [--list NAME]", cmd_allow_del, "Remove an entry from an allow list." },
+	{ "allow list", "[--list NAME] [--json]", cmd_allow_list, "List allow-list entries." },
+	{ "allow import", "FILE [--list NAME] [--replace]", cmd_allow_import,
+	  "Load entries, one per line (# comments; - for stdin), all or nothing; "
+	  "--replace swaps the whole list at once." },
 	{ "help", "[COMMAND]", cmd_help, "Describe the commands, or one of them." },
 	{ NULL, NULL, NULL, NULL }
 };
@@ -60,24 +78,32 @@ general_usage(FILE *f)
 	fprintf(f, "\n`cuttle help COMMAND` describes one; cuttle(8) has the details.\n");
 }
 
-/* Find the command that argv starts with (one or two words). */
+/* Find the command whose words argv starts with ("user net add"). */
 static const struct admin_cmd *
 find_cmd(int argc, char **argv, int *words_r)
 {
+	const struct admin_cmd *best = NULL;
+	int best_words = 0;
+
 	for (const struct admin_cmd *c = admin_cmds; c->name != NULL; c++) {
-		const char *sp = strchr(c->name, ' ');
-		if (sp == NULL) {
-			if (argc >= 1 && strcmp(argv[0], c->name) == 0) {
-				*words_r = 1;
-				return c;
-			}
-		} else if (argc >= 2 && strncmp(argv[0], c->name, (size_t)(sp - c->name)) == 0 &&
-		    argv[0][sp - c->name] == '\0' && strcmp(argv[1], sp + 1) == 0) {
-			*words_r = 2;
-			return c;
+		const char *p = c->name;
+		int w = 0;
+
+		while (*p != '\0' && w < argc) {
+			size_t len = strcspn(p, " ");
+			if (strlen(argv[w]) != len || strncmp(argv[w], p, len) != 0)
+				break;
+			w++;
+			p += len;
+			p += strspn(p, " ");
+		}
+		if (*p == '\0' && w > best_words) {
+			best = c;
+			best_words = w;
 		}
 	}
-	return NULL;
+	*words_r = best_words;
+	return best;
 }
 
 static int

@@ -145,6 +145,8 @@ store_open(const char *path, enum store_mode mode, long long busy_timeout_s,
 	}
 	sqlite3_busy_timeout(store->db, store->busy_ms);
 	sqlite3_extended_result_codes(store->db, 1);
+	/* Memberships and networks go with their user or group. */
+	sqlite3_exec(store->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	if (mode == STORE_READ && !store->readonly && !wal_writable(path))
 		store->readonly = true;
 
@@ -515,4 +517,102 @@ store_setting_set(struct store *store, const char *key, const char *value,
 	rc = step_write(store, st, "cannot write setting", err, errlen);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+static int
+prepare_bind(struct store *store, const char *sql, const char *const *args,
+    int nargs, sqlite3_stmt **st_r, char *err, size_t errlen)
+{
+	if (sqlite3_prepare_v2(store->db, sql, -1, st_r, NULL) != SQLITE_OK)
+		return db_fail(store, "query failed", err, errlen);
+	for (int i = 0; i < nargs; i++) {
+		if (args[i] == NULL)
+			sqlite3_bind_null(*st_r, i + 1);
+		else
+			sqlite3_bind_text(*st_r, i + 1, args[i], -1, SQLITE_STATIC);
+	}
+	return STORE_OK;
+}
+
+int
+store_write(struct store *store, const char *sql, const char *const *args,
+    int nargs, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare_bind(store, sql, args, nargs, &st, err, errlen)) != STORE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_changes(store->db) > 0 ? STORE_OK : STORE_ENOTFOUND;
+	else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		rc = STORE_ENOTFOUND;
+	else if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		rc = STORE_EEXISTS;
+	else
+		rc = db_fail(store, "write failed", err, errlen);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_read(struct store *store, const char *sql, const char *const *args,
+    int nargs, int (*fn)(const char *const *cols, int ncols, void *ctx),
+    void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	const char *cols[16];
+	int rc, n;
+
+	if ((rc = prepare_bind(store, sql, args, nargs, &st, err, errlen)) != STORE_OK)
+		return rc;
+	n = sqlite3_column_count(st);
+	if (n > 16)
+		n = 16;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++) {
+			const unsigned char *t = sqlite3_column_text(st, i);
+			cols[i] = t != NULL ? (const char *)t : "";
+		}
+		if (fn(cols, n, ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	rc = rc == SQLITE_DONE ? STORE_OK : db_fail(store, "query failed", err, errlen);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_bump(struct store *store, const char *counter, char *err, size_t errlen)
+{
+	char key[64];
+	const char *args[1] = { key };
+
+	snprintf(key, sizeof(key), "serial:%s", counter);
+	return store_write(store,
+	    "INSERT INTO settings (key, value) VALUES (?1, '1') ON CONFLICT (key) "
+	    "DO UPDATE SET value = CAST(value AS INTEGER) + 1", args, 1, err, errlen);
+}
+
+long long
+store_counter(struct store *store, const char *counter)
+{
+	char key[64], value[32], err[256];
+
+	snprintf(key, sizeof(key), "serial:%s", counter);
+	if (store_setting_get(store, key, value, sizeof(value), err, sizeof(err)) != 1)
+		return 0;
+	return strtoll(value, NULL, 10);
+}
+
+int
+store_touch_user(struct store *store, const char *name, char *err, size_t errlen)
+{
+	const char *args[1] = { name };
+
+	return store_write(store, "UPDATE users SET serial = serial + 1 WHERE name = ?1",
+	    args, 1, err, errlen);
 }

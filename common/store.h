@@ -105,6 +105,33 @@ int store_user_foreach(struct store *store,
 int store_user_rehash(struct store *store, const char *name,
     const char *oldhash, const char *newhash) WUR;
 
+/*
+ * Generic access for the smaller tables. Parameters are text (NULL binds
+ * SQL NULL; integer columns convert numeric text). store_write() returns
+ * STORE_OK, STORE_EEXISTS (a duplicate), STORE_ENOTFOUND (no row changed,
+ * or a reference to a missing user or group) or a status. store_read()
+ * calls fn for each row with its columns as text ("" for NULL); fn stops
+ * the loop by returning non-zero.
+ */
+int store_write(struct store *store, const char *sql, const char *const *args,
+    int nargs, char *err, size_t errlen) WUR;
+int store_read(struct store *store, const char *sql, const char *const *args,
+    int nargs, int (*fn)(const char *const *cols, int ncols, void *ctx),
+    void *ctx, char *err, size_t errlen) WUR;
+
+/*
+ * Change counters, read by helpers a few times a second to notice admin
+ * changes without reloading everything: "allow" for the allow lists.
+ * store_bump() adds one (inside the caller's transaction).
+ */
+int store_bump(struct store *store, const char *counter, char *err,
+    size_t errlen) WUR;
+long long store_counter(struct store *store, const char *counter);
+
+/* Bump one user's serial: its groups or networks changed. */
+int store_touch_user(struct store *store, const char *name, char *err,
+    size_t errlen) WUR;
+
 /* Settings: returns 1 and the value, 0 if absent, or a negative status. */
 int store_setting_get(struct store *store, const char *key, char *buf,
     size_t size, char *err, size_t errlen) WUR;

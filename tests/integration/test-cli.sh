@@ -16,7 +16,7 @@ is "$?" 0 "init creates the store"
 is "$(stat -c '%U:%G %a' "$T/store")" "root:proxy 2770" "store directory root:proxy 2770"
 is "$(stat -c '%U:%G %a' "$DB")" "root:proxy 660" "cuttle.db root:proxy 0660"
 is "$(sqlite3 "$DB" 'PRAGMA journal_mode')" "wal" "store in WAL mode"
-is "$(sqlite3 "$DB" 'PRAGMA user_version')" "1" "schema version 1"
+is "$(sqlite3 "$DB" 'PRAGMA user_version')" "2" "schema version 2"
 ok "dummy hash made by init" test -n "$(sqlite3 "$DB" "SELECT value FROM settings WHERE key = 'dummy_hash'")"
 out=$(CUTTLE init)
 is "$?" 0 "init again: exit 0"
@@ -28,7 +28,15 @@ mkdir -p "$T/old" && chmod 700 "$T/old"
 sqlite3 "$T/old/cuttle.db" 'PRAGMA user_version = 0; CREATE TABLE scratch (x);'
 out=$("$T/bin/cuttle" --config "$T/cuttle.conf" --db "$T/old/cuttle.db" init)
 is "$?" 0 "init on an older store"
-is "$(sqlite3 "$T/old/cuttle.db" 'PRAGMA user_version')" "1" "older store migrated to version 1"
+is "$(sqlite3 "$T/old/cuttle.db" 'PRAGMA user_version')" "2" "older store migrated to version 2"
+# A version 1 store with a user in it: migrated to 2, the user kept.
+mkdir -p "$T/v1" && chmod 700 "$T/v1"
+sqlite3 "$T/v1/cuttle.db" < "$(dirname "$0")/../../schema/001-init.sql"
+sqlite3 "$T/v1/cuttle.db" "PRAGMA user_version = 1; INSERT INTO users (name, hash, created, updated, password_changed) VALUES ('old', '\$argon2id\$x', 1, 1, 1);"
+"$T/bin/cuttle" --config "$T/cuttle.conf" --db "$T/v1/cuttle.db" init > "$T/out"
+ok "init reports the migration from 1 to 2" grep -q "from schema version 1 to 2" "$T/out"
+is "$(sqlite3 "$T/v1/cuttle.db" 'PRAGMA user_version; SELECT name FROM users; SELECT count(*) FROM groups' | tr '\n' ' ')" \
+	"2 old 0 " "version 1 store migrated, users kept, new tables there"
 # A store directory other users can reach (such as /tmp) is refused.
 mkdir -p "$T/shared" && chmod 1777 "$T/shared"
 "$T/bin/cuttle" --config "$T/cuttle.conf" --db "$T/shared/cuttle.db" init > /dev/null 2> "$T/err"
