@@ -9,13 +9,10 @@
 #include "log.h"
 #include "store.h"
 
-/* How often an open store is checked for having been replaced or removed. */
-#define RECHECK_US 1000000u
-
 struct sqlite_ctx {
 	const struct conf *conf;
-	struct store *store;
-	uint64_t checked_us;
+	struct store_keeper keep;
+	unsigned dummy_generation;	/* the store open the dummy came from */
 	char dummy[PWHASH_STR_MAX];	/* hash unknown users are verified against */
 	bool have_dummy;
 };
@@ -29,61 +26,38 @@ sqlite_open(const struct conf *conf, void **ctx_r, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	/* The store is opened on first use so that a helper starts at once. */
 	ctx->conf = conf;
+	ctx->keep.path = conf->store_path;
+	ctx->keep.busy_timeout = conf->busy_timeout;
 	*ctx_r = ctx;
 	return 0;
+}
+
+/*
+ * Make sure the store is usable; a store that was missing, replaced or
+ * broken is reopened here, so the helper recovers without a restart.
+ */
+static enum backend_result
+ensure_store(struct sqlite_ctx *ctx, char *err, size_t errlen)
+{
+	int rc = store_keep(&ctx->keep, err, errlen);
+
+	if (rc != STORE_OK)
+		return rc == STORE_ESCHEMA || rc == STORE_EBROKEN ? BACKEND_ERROR : BACKEND_DOWN;
+	if (ctx->dummy_generation != ctx->keep.generation) {
+		/* A new store (or new [hash] limits after `cuttle init`): new dummy. */
+		char e[256];
+		ctx->dummy_generation = ctx->keep.generation;
+		ctx->have_dummy = store_setting_get(ctx->keep.store, "dummy_hash", ctx->dummy,
+		    sizeof(ctx->dummy), e, sizeof(e)) == 1;
+	}
+	return BACKEND_OK;
 }
 
 static void
 drop_store(struct sqlite_ctx *ctx)
 {
-	store_close(ctx->store);
-	ctx->store = NULL;
-	/* A new store (or new [hash] limits after `cuttle init`): new dummy. */
-	ctx->have_dummy = false;
-}
-
-/*
- * Make sure the store is open and is still the file at the configured
- * path; a store that was missing, replaced or broken is reopened here, so
- * the helper recovers without a restart.
- */
-static enum backend_result
-ensure_store(struct sqlite_ctx *ctx, char *err, size_t errlen)
-{
-	uint64_t now = util_monotonic_us();
-	int rc;
-
-	if (ctx->store != NULL && now - ctx->checked_us >= RECHECK_US) {
-		struct stat st;
-		dev_t dev;
-		ino_t ino;
-
-		ctx->checked_us = now;
-		store_identity(ctx->store, &dev, &ino);
-		if (stat(ctx->conf->store_path, &st) != 0 ||
-		    st.st_dev != dev || st.st_ino != ino) {
-			log_info("%s: store was removed or replaced; reopening",
-			    ctx->conf->store_path);
-			drop_store(ctx);
-		}
-	}
-	if (ctx->store != NULL)
-		return BACKEND_OK;
-	rc = store_open(ctx->conf->store_path, STORE_READ, ctx->conf->busy_timeout,
-	    &ctx->store, err, errlen);
-	if (rc != STORE_OK)
-		return rc == STORE_ESCHEMA || rc == STORE_EBROKEN ?
-		    BACKEND_ERROR : BACKEND_DOWN;
-	ctx->checked_us = now;
-	if (!ctx->have_dummy) {
-		char e[256];
-		if (store_setting_get(ctx->store, "dummy_hash", ctx->dummy,
-		    sizeof(ctx->dummy), e, sizeof(e)) == 1)
-			ctx->have_dummy = true;
-	}
-	return BACKEND_OK;
+	store_keeper_drop(&ctx->keep);
 }
 
 static const char *
@@ -125,7 +99,7 @@ sqlite_verify(void *vctx, const char *user, const char *password, size_t len,
 
 	if ((br = ensure_store(ctx, err, errlen)) != BACKEND_OK)
 		return br;
-	rc = store_user_get(ctx->store, user, &u, err, errlen);
+	rc = store_user_get(ctx->keep.store, user, &u, err, errlen);
 	if (rc < 0) {
 		/* Reopen next time: the file may have been broken or replaced. */
 		drop_store(ctx);
@@ -149,7 +123,7 @@ sqlite_verify(void *vctx, const char *user, const char *password, size_t len,
 		return BACKEND_BAD_PASSWORD;
 	}
 	fill_account(&u, acct);
-	if (!store_readonly(ctx->store) &&
+	if (!store_readonly(ctx->keep.store) &&
 	    pwhash_needs_rehash(u.hash, ctx->conf->opslimit, ctx->conf->memlimit))
 		memcpy(v->rehash_from, u.hash, sizeof(v->rehash_from));
 	pwhash_zero(&u, sizeof(u));
@@ -166,7 +140,7 @@ sqlite_account(void *vctx, const char *user, struct backend_account *acct,
 
 	if (ensure_store(ctx, err, errlen) != BACKEND_OK)
 		return -1;
-	rc = store_user_get(ctx->store, user, &u, err, errlen);
+	rc = store_user_get(ctx->keep.store, user, &u, err, errlen);
 	if (rc < 0) {
 		drop_store(ctx);
 		return -1;
@@ -185,17 +159,100 @@ sqlite_after_reply(void *vctx, const char *user, const char *password,
 	char newhash[PWHASH_STR_MAX];
 	int rc;
 
-	if (v->rehash_from[0] == '\0' || ctx->store == NULL)
+	if (v->rehash_from[0] == '\0' || ctx->keep.store == NULL)
 		return;
 	if (pwhash_make(password, len, ctx->conf->opslimit, ctx->conf->memlimit,
 	    newhash) != 0)
 		return;
-	rc = store_user_rehash(ctx->store, user, v->rehash_from, newhash);
+	rc = store_user_rehash(ctx->keep.store, user, v->rehash_from, newhash);
 	if (rc == STORE_OK)
 		log_debug("re-hashed the password with the configured limits");
 	else if (rc == STORE_EBUSY)
 		log_debug("store busy: rehash skipped");
 	pwhash_zero(newhash, sizeof(newhash));
+}
+
+struct group_cb {
+	int (*fn)(const char *group, void *arg);
+	void *arg;
+	bool user_found;
+};
+
+static int
+group_row(const char *const *c, int n, void *vctx)
+{
+	struct group_cb *cb = vctx;
+
+	(void)n;
+	if (c[0][0] == '\0') {
+		/* The marker row: the user exists. */
+		cb->user_found = true;
+		return 0;
+	}
+	return cb->fn(c[0], cb->arg);
+}
+
+static enum backend_result
+sqlite_groups(void *vctx, const char *user, int (*fn)(const char *group, void *arg),
+    void *arg, char *err, size_t errlen)
+{
+	struct sqlite_ctx *ctx = vctx;
+	struct group_cb cb = { fn, arg, false };
+	const char *args[1] = { user };
+	enum backend_result br;
+	int rc;
+
+	if ((br = ensure_store(ctx, err, errlen)) != BACKEND_OK)
+		return br;
+	/* One query: an empty marker row when the user exists, then its groups. */
+	rc = store_read(ctx->keep.store, "SELECT '' FROM users WHERE name = ?1 UNION ALL "
+	    "SELECT grp FROM group_members WHERE user = ?1", args, 1, group_row, &cb,
+	    err, errlen);
+	if (rc != STORE_OK) {
+		drop_store(ctx);
+		return rc == STORE_EBROKEN ? BACKEND_ERROR : BACKEND_DOWN;
+	}
+	return cb.user_found ? BACKEND_OK : BACKEND_UNKNOWN_USER;
+}
+
+struct net_cb {
+	const struct netaddr *addr;
+	bool bound, inside;
+};
+
+static int
+net_row(const char *const *c, int n, void *vctx)
+{
+	struct net_cb *cb = vctx;
+	struct netprefix p;
+	char err[128];
+
+	(void)n;
+	cb->bound = true;
+	if (cb->addr != NULL && netprefix_parse(c[0], &p, err, sizeof(err)) == 0 &&
+	    netprefix_contains(&p, cb->addr))
+		cb->inside = true;
+	return 0;
+}
+
+static int
+sqlite_nets(void *vctx, const char *user, const struct netaddr *addr, bool *bound_r,
+    bool *inside_r, char *err, size_t errlen)
+{
+	struct sqlite_ctx *ctx = vctx;
+	struct net_cb cb = { addr, false, false };
+	const char *args[1] = { user };
+
+	if (ensure_store(ctx, err, errlen) != BACKEND_OK)
+		return -1;
+	if (store_read(ctx->keep.store, "SELECT cidr FROM user_nets WHERE user = ?1", args, 1,
+	    net_row, &cb, err, errlen) != STORE_OK) {
+		drop_store(ctx);
+		return -1;
+	}
+	*bound_r = cb.bound;
+	*inside_r = cb.inside;
+	return 0;
 }
 
 static void
@@ -205,7 +262,7 @@ sqlite_close(void *vctx)
 
 	if (ctx == NULL)
 		return;
-	store_close(ctx->store);
+	store_close(ctx->keep.store);
 	free(ctx);
 }
 
@@ -215,5 +272,7 @@ const struct backend_ops backend_sqlite = {
 	.verify = sqlite_verify,
 	.after_reply = sqlite_after_reply,
 	.account = sqlite_account,
+	.groups = sqlite_groups,
+	.nets = sqlite_nets,
 	.close = sqlite_close,
 };

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "netlist.h"
 #include "verdict.h"
 
 enum backend_result {
@@ -62,6 +63,13 @@ struct backend_ops {
 	enum backend_result (*groups)(void *ctx, const char *user,
 	    int (*fn)(const char *group, void *arg), void *arg, char *err,
 	    size_t errlen);
+	/*
+	 * The networks user is bound to (local store only; may be NULL):
+	 * *bound_r if there are any, *inside_r if addr (may be NULL) is in
+	 * one. Returns 0, or -1 with err.
+	 */
+	int (*nets)(void *ctx, const char *user, const struct netaddr *addr,
+	    bool *bound_r, bool *inside_r, char *err, size_t errlen);
 	void (*close)(void *ctx);
 };
 

@@ -34,6 +34,7 @@ conf_new(void)
 	conf->memlimit = pwhash_default_memlimit();
 	conf->backends[0] = CONF_BACKEND_SQLITE;
 	conf->nbackends = 1;
+	conf->group_notes = true;
 	conf->ldap_uri = xstrdup("");
 	conf->ldap_base = xstrdup("");
 	conf->ldap_filter = xstrdup(CONF_LDAP_FILTER_DEFAULT);
@@ -322,6 +323,8 @@ conf_set(struct conf *conf, const char *section, const char *key,
 	} else if (strcmp(section, "auth") == 0) {
 		if (strcmp(key, "backend") == 0)
 			return parse_backends(conf, value, error_r);
+		if (strcmp(key, "group_notes") == 0)
+			return parse_bool(value, &conf->group_notes, error_r);
 		*error_r = "unknown key";
 		return -1;
 	} else if (strcmp(section, "ldap") == 0) {

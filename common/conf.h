@@ -37,6 +37,7 @@ struct conf {
 	/* [auth] */
 	enum conf_backend backends[CONF_BACKENDS_MAX];
 	int nbackends;
+	bool group_notes;		/* OK replies carry group= notes */
 	/* [ldap] */
 	char *ldap_uri;			/* one or more, space-separated */
 	char *ldap_base;

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "allow.h"
 #include "backend.h"
 #include "engine.h"
 #include "log.h"
@@ -24,6 +26,9 @@ struct engine {
 	 */
 	struct engine_backend local;
 	bool local_owned;
+	int client_field;	/* the key_extras field holding %>a; -1: none */
+	bool warned_no_client;
+	struct allow *allow;	/* compiled allow lists, made on first use */
 };
 
 static const struct backend_ops *
@@ -41,6 +46,7 @@ engine_new(struct conf *conf, const char *setup_error)
 	if (e == NULL)
 		abort();
 	e->conf = conf;
+	e->client_field = -1;
 	if (setup_error != NULL) {
 		snprintf(e->setup_error, sizeof(e->setup_error), "%s", setup_error);
 		return e;
@@ -78,6 +84,7 @@ engine_free(struct engine *e)
 		e->chain[i].ops->close(e->chain[i].ctx);
 	if (e->local_owned)
 		e->local.ops->close(e->local.ctx);
+	allow_free(e->allow);
 	conf_free(e->conf);
 	free(e);
 }
@@ -159,6 +166,68 @@ local_account(struct engine *e, const char *user, struct backend_account *acct)
 }
 
 void
+engine_set_client_field(struct engine *e, int field)
+{
+	e->client_field = field;
+}
+
+/*
+ * A user bound to networks logs in only from them. Without the client's
+ * address (no key_extras) such a user is refused: fail closed, and say
+ * why once on stderr.
+ */
+static void
+check_networks(struct engine *e, const char *user, const struct request *req,
+    const char *backend, struct verdict *v)
+{
+	struct netaddr addr, *ap = NULL;
+	bool bound = false, inside = false;
+	char err[256];
+
+	if (e->local.ops == NULL || e->local.ops->nets == NULL)
+		return;
+	if (e->client_field >= 0 && e->client_field < req->nextras &&
+	    netaddr_parse(req->extras[e->client_field], &addr) == 0)
+		ap = &addr;
+	if (e->local.ops->nets(e->local.ctx, user, ap, &bound, &inside, err, sizeof(err)) != 0) {
+		if (conf_uses(e->conf, CONF_BACKEND_SQLITE))
+			verdict_set(v, REASON_BACKEND_DOWN, "sqlite", "store unavailable: %s", err);
+		return;
+	}
+	if (!bound || inside)
+		return;
+	if (ap == NULL) {
+		verdict_set(v, REASON_IP_NOT_ALLOWED, backend, "user is bound to networks but "
+		    "the helper is not given the client address (key_extras \"%%>a\")");
+		if (!e->warned_no_client) {
+			log_warn("users bound to networks are refused: the client address is "
+			    "missing (add auth_param basic key_extras \"%%>a\" to squid.conf and "
+			    "--key-extras \"%%>a\" to the helper)");
+			e->warned_no_client = true;
+		}
+		return;
+	}
+	verdict_set(v, REASON_IP_NOT_ALLOWED, backend, "client %.60s is outside the user's networks",
+	    req->extras[e->client_field]);
+}
+
+static int
+note_group(const char *group, void *arg)
+{
+	return verdict_add_note(arg, "group", group) != 0;
+}
+
+/* The user's groups as group= notes, for `acl NAME note group G`. */
+static void
+add_group_notes(struct engine *e, const char *user, struct verdict *v)
+{
+	char err[256];
+
+	if (engine_groups(e, user, note_group, v, err, sizeof(err)) < 0)
+		log_debug("groups for notes: %s", err);
+}
+
+void
 engine_decide(struct engine *e, const struct request *req, struct verdict *v)
 {
 	char user[UTIL_NAME_MAX + 1], err[256];
@@ -197,6 +266,10 @@ engine_decide(struct engine *e, const struct request *req, struct verdict *v)
 	case BACKEND_OK:
 		local_account(e, user, &acct);
 		apply_policy(&acct, name, v);
+		if (v->result == RESULT_OK)
+			check_networks(e, user, req, name, v);
+		if (v->result == RESULT_OK && e->conf->group_notes)
+			add_group_notes(e, user, v);
 		break;
 	case BACKEND_DOWN:
 		verdict_set(v, REASON_BACKEND_DOWN, name, "%s unavailable: %s",
@@ -236,9 +309,10 @@ engine_groups(struct engine *e, const char *name,
     int (*fn)(const char *group, void *arg), void *arg, char *err, size_t errlen)
 {
 	char user[UTIL_NAME_MAX + 1];
-	enum backend_result br = BACKEND_UNKNOWN_USER;
+	enum backend_result br;
 	size_t len = strlen(name);
 	const char *why;
+	bool found = false;
 
 	if (e->setup_error[0] != '\0') {
 		snprintf(err, errlen, "config error: %s", e->setup_error);
@@ -252,20 +326,132 @@ engine_groups(struct engine *e, const char *name,
 	if (e->conf->username_case == CONF_CASE_FOLD)
 		util_fold_name(user);
 	err[0] = '\0';
+	/* Local groups, then the directory's: the union of both. */
+	if (e->local.ops != NULL) {
+		br = e->local.ops->groups(e->local.ctx, user, fn, arg, err, errlen);
+		if (br == BACKEND_OK)
+			found = true;
+		else if (br != BACKEND_UNKNOWN_USER && conf_uses(e->conf, CONF_BACKEND_SQLITE))
+			return -1;
+	}
 	for (int i = 0; i < e->nchain; i++) {
-		if (e->chain[i].ops->groups == NULL)
+		if (e->chain[i].ops == &backend_sqlite || e->chain[i].ops->groups == NULL)
 			continue;
 		br = e->chain[i].ops->groups(e->chain[i].ctx, user, fn, arg, err, errlen);
-		if (br != BACKEND_UNKNOWN_USER)
-			break;
+		if (br == BACKEND_OK)
+			found = true;
+		else if (br == BACKEND_DOWN || br == BACKEND_ERROR)
+			return -1;
 	}
-	if (br == BACKEND_OK)
-		return 1;
-	if (br == BACKEND_UNKNOWN_USER || br == BACKEND_AMBIGUOUS) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "%s", br == BACKEND_AMBIGUOUS ?
-			    "more than one entry matches" : "no such user");
-		return 0;
+	if (!found && err[0] == '\0')
+		snprintf(err, errlen, "no such user");
+	return found ? 1 : 0;
+}
+
+/* The address in field i of an external ACL request, or BH bad_request. */
+static bool
+field_addr(const struct request *req, int i, struct netaddr *a, struct verdict *v)
+{
+	if (i < req->nfields && netaddr_parse(req->fields[i], a) == 0)
+		return true;
+	verdict_set(v, REASON_BAD_REQUEST, "", "bad request: '%.60s' is not an IP address",
+	    i < req->nfields ? req->fields[i] : "");
+	return false;
+}
+
+/* Checks every external ACL decision starts with; false if decided. */
+static bool
+ext_start(struct engine *e, const struct request *req, struct verdict *v)
+{
+	verdict_init(v);
+	if (req->bad) {
+		verdict_set(v, REASON_BAD_REQUEST, "", "bad request: %s", req->error);
+		return false;
 	}
-	return -1;
+	if (e->setup_error[0] != '\0') {
+		verdict_set(v, REASON_BACKEND_ERROR, "", "config error: %s", e->setup_error);
+		return false;
+	}
+	return true;
+}
+
+void
+engine_decide_allow(struct engine *e, const struct request *req, struct verdict *v)
+{
+	struct netaddr a;
+	char err[256];
+	int rc;
+
+	if (!ext_start(e, req, v) || !field_addr(req, 0, &a, v))
+		return;
+	if (e->allow == NULL)
+		e->allow = allow_new(e->conf);
+	rc = allow_match(e->allow, req->fields + 1, req->nfields - 1, &a, err, sizeof(err));
+	if (rc < 0)
+		verdict_set(v, REASON_BACKEND_DOWN, "allow", "allow lists unavailable: %s", err);
+	else
+		verdict_set(v, rc > 0 ? REASON_OK : REASON_NOT_ALLOWED, "allow", NULL);
+}
+
+struct want_groups {
+	const char *const *want;
+	int nwant;
+	bool member;
+};
+
+static int
+match_group(const char *group, void *arg)
+{
+	struct want_groups *w = arg;
+
+	for (int i = 0; i < w->nwant; i++)
+		if (strcasecmp(group, w->want[i]) == 0)
+			w->member = true;
+	return w->member;
+}
+
+void
+engine_decide_group(struct engine *e, const struct request *req, struct verdict *v)
+{
+	struct want_groups w = { req->fields + 1, req->nfields - 1, false };
+	char err[256];
+	int rc;
+
+	if (!ext_start(e, req, v))
+		return;
+	if (req->nfields < 2) {
+		verdict_set(v, REASON_BAD_REQUEST, "", "bad request: no group named "
+		    "(acl NAME external TYPE GROUP...)");
+		return;
+	}
+	rc = engine_groups(e, req->fields[0], match_group, &w, err, sizeof(err));
+	if (rc < 0)
+		verdict_set(v, REASON_BACKEND_DOWN, "", "groups unavailable: %s", err);
+	else
+		verdict_set(v, w.member ? REASON_OK : REASON_NOT_IN_GROUP, "", NULL);
+}
+
+void
+engine_decide_userip(struct engine *e, const struct request *req, struct verdict *v)
+{
+	char user[UTIL_NAME_MAX + 1], err[256];
+	struct netaddr a;
+	bool bound = false, inside = false;
+	struct request fake;
+
+	if (!ext_start(e, req, v) || !field_addr(req, 1, &a, v))
+		return;
+	memset(&fake, 0, sizeof(fake));
+	fake.user = req->fields[0];
+	fake.user_len = req->field_lens[0];
+	lookup_name(e, &fake, user);
+	if (e->local.ops == NULL || e->local.ops->nets == NULL) {
+		verdict_set(v, REASON_OK, "", NULL);
+		return;
+	}
+	if (e->local.ops->nets(e->local.ctx, user, &a, &bound, &inside, err, sizeof(err)) != 0) {
+		verdict_set(v, REASON_BACKEND_DOWN, "sqlite", "store unavailable: %s", err);
+		return;
+	}
+	verdict_set(v, !bound || inside ? REASON_OK : REASON_IP_NOT_ALLOWED, "sqlite", NULL);
 }

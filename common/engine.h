@@ -37,4 +37,19 @@ int engine_groups(struct engine *engine, const char *name,
     int (*fn)(const char *group, void *arg), void *arg, char *err,
     size_t errlen) WUR;
 
+/* The key_extras field (0-based) that holds the client address (%>a). */
+void engine_set_client_field(struct engine *engine, int field);
+
+/*
+ * External ACL decisions (ext_cuttle_acl), on requests parsed with
+ * proto_parse_fields: "SRC [LIST...]" → ok / not_allowed;
+ * "LOGIN GROUP..." → ok / not_in_group; "LOGIN SRC" → ok / ip_not_allowed.
+ */
+void engine_decide_allow(struct engine *engine, const struct request *req,
+    struct verdict *v);
+void engine_decide_group(struct engine *engine, const struct request *req,
+    struct verdict *v);
+void engine_decide_userip(struct engine *engine, const struct request *req,
+    struct verdict *v);
+
 #endif

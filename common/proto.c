@@ -171,6 +171,67 @@ proto_parse_basic(struct request *req, const char *line, size_t len,
 }
 
 void
+proto_parse_fields(struct request *req, const char *line, size_t len,
+    enum proto_channel *mode, int needed, bool exact)
+{
+	char *fields[PROTO_EXTRAS_MAX + 2];
+	size_t lens[PROTO_EXTRAS_MAX + 2];
+	int n, first = 0;
+	bool digits, counted;
+
+	proto_request_clear(req);
+	req->external = true;
+	if (len >= PROTO_WIRE_MAX) {
+		proto_parse_overlong(req, line, len, *mode, 0);
+		req->external = true;
+		return;
+	}
+	memcpy(req->buf, line, len);
+	req->buf[len] = '\0';
+	n = split(req->buf, len, fields, lens, PROTO_EXTRAS_MAX + 1);
+	digits = all_digits(fields[0], lens[0]);
+	counted = exact ? n == needed + 1 : n >= needed + 1;
+	if (*mode == PROTO_CHANNEL_YES ||
+	    (*mode == PROTO_CHANNEL_AUTO && counted && digits) ||
+	    (*mode == PROTO_CHANNEL_AUTO_SEEN && n >= needed + 1 && digits)) {
+		if (!digits || lens[0] > PROTO_CHANNEL_MAX) {
+			set_bad(req, "malformed channel ID");
+			return;
+		}
+		take_channel(req, fields[0], lens[0]);
+		first = 1;
+		if (*mode == PROTO_CHANNEL_AUTO)
+			*mode = PROTO_CHANNEL_AUTO_SEEN;
+	}
+	if (len - (first ? lens[0] + 1 : 0) >= PROTO_LINE_MAX) {
+		set_bad(req, "request line longer than 8192 bytes");
+		return;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		set_bad(req, "NUL byte in request");
+		return;
+	}
+	if (n > PROTO_EXTRAS_MAX + first) {
+		set_bad(req, "too many fields");
+		return;
+	}
+	for (int i = first; i < n; i++) {
+		size_t l = proto_unescape(fields[i], lens[i]);
+		fields[i][l] = '\0';
+		if (memchr(fields[i], '\0', l) != NULL) {
+			set_bad(req, "NUL byte in a field");
+			return;
+		}
+		req->fields[req->nfields] = fields[i];
+		req->field_lens[req->nfields++] = l;
+	}
+	if (req->nfields < needed || (req->nfields == 1 && req->field_lens[0] == 0)) {
+		set_bad(req, "missing fields");
+		return;
+	}
+}
+
+void
 proto_parse_overlong(struct request *req, const char *prefix, size_t len,
     enum proto_channel mode, int nextras)
 {
@@ -212,9 +273,12 @@ proto_format_reply(char *buf, size_t size, const struct request *req,
 	size_t o;
 	const char *text = verdict_text(v);
 
-	n = snprintf(buf, size, "%s%s%s reason_=%s", req->has_channel ? req->channel : "",
+	n = snprintf(buf, size, "%s%s%s reason_=%s%s", req->has_channel ? req->channel : "",
 	    req->has_channel ? " " : "", result_word(v->result),
-	    reason_name(v->reason));
+	    reason_name(v->reason), v->notes);
+	/* External ACL answers carry no text but for BH (cache.log). */
+	if (req->external && v->result != RESULT_BH)
+		text = "";
 	o = n > 0 && (size_t)n < size ? (size_t)n : 0;
 	if (*text != '\0' && o + 2 < size) {
 		buf[o++] = ' ';

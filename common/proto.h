@@ -50,6 +50,11 @@ struct request {
 	size_t password_len;
 	const char *extras[PROTO_EXTRAS_MAX];	/* key_extras, undecoded */
 	int nextras;
+	/* External ACL requests: every field, %-decoded. */
+	bool external;
+	const char *fields[PROTO_EXTRAS_MAX];
+	size_t field_lens[PROTO_EXTRAS_MAX];
+	int nfields;
 	bool bad;			/* malformed: answer BH bad_request */
 	char error[128];		/* what was malformed */
 };
@@ -64,6 +69,15 @@ struct request {
  */
 void proto_parse_basic(struct request *req, const char *line, size_t len,
     enum proto_channel *mode, int nextras);
+
+/*
+ * Parse an external ACL request: [channel-ID] field… (the FORMAT codes,
+ * then the ACL's arguments), each %-decoded. needed is how many fields
+ * the mode needs at least; exact says it needs exactly that many (for
+ * the auto channel-ID rule). A NUL byte makes it bad.
+ */
+void proto_parse_fields(struct request *req, const char *line, size_t len,
+    enum proto_channel *mode, int needed, bool exact);
 
 /*
  * Fill req for a line longer than Squid may send, given its first bytes:

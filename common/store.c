@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "log.h"
 #include "store.h"
 
 struct store {
@@ -615,4 +616,40 @@ store_touch_user(struct store *store, const char *name, char *err, size_t errlen
 
 	return store_write(store, "UPDATE users SET serial = serial + 1 WHERE name = ?1",
 	    args, 1, err, errlen);
+}
+
+/* How often a kept store is checked for having been replaced or removed. */
+#define KEEP_RECHECK_US 1000000u
+
+void
+store_keeper_drop(struct store_keeper *k)
+{
+	store_close(k->store);
+	k->store = NULL;
+}
+
+int
+store_keep(struct store_keeper *k, char *err, size_t errlen)
+{
+	uint64_t now = util_monotonic_us();
+	int rc;
+
+	if (k->store != NULL && now - k->checked_us >= KEEP_RECHECK_US) {
+		struct stat st;
+
+		k->checked_us = now;
+		if (stat(k->path, &st) != 0 || st.st_dev != k->store->dev ||
+		    st.st_ino != k->store->ino) {
+			log_info("%s: store was removed or replaced; reopening", k->path);
+			store_keeper_drop(k);
+		}
+	}
+	if (k->store != NULL)
+		return STORE_OK;
+	rc = store_open(k->path, STORE_READ, k->busy_timeout, &k->store, err, errlen);
+	if (rc == STORE_OK) {
+		k->checked_us = now;
+		k->generation++;
+	}
+	return rc;
 }

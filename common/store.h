@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "pwhash.h"
@@ -47,6 +48,24 @@ enum store_mode {
 int store_open(const char *path, enum store_mode mode, long long busy_timeout_s,
     struct store **store_r, char *err, size_t errlen) WUR;
 void store_close(struct store *store);
+
+/*
+ * A store a helper keeps open: opened on first use (so a helper starts at
+ * once), checked at most once a second for having been removed or
+ * replaced, and reopened after that or after store_keeper_drop() (call it
+ * when a query failed). generation counts the opens.
+ */
+struct store_keeper {
+	const char *path;
+	long long busy_timeout;
+	struct store *store;
+	uint64_t checked_us;
+	unsigned generation;
+};
+
+/* Make k->store usable. Returns STORE_OK, or a status with err. */
+int store_keep(struct store_keeper *k, char *err, size_t errlen) WUR;
+void store_keeper_drop(struct store_keeper *k);
 
 /* True if the store was opened read-only (no rehash then). */
 bool store_readonly(const struct store *store);

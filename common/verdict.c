@@ -56,6 +56,32 @@ verdict_set(struct verdict *v, enum reason reason, const char *backend,
 	}
 }
 
+int
+verdict_add_note(struct verdict *v, const char *key, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char buf[256];
+	size_t o = 0, have = strlen(v->notes);
+
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (o + 4 >= sizeof(buf))
+			return -1;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._-@", *p) != NULL) {
+			buf[o++] = (char)*p;
+		} else {
+			buf[o++] = '%';
+			buf[o++] = hex[*p >> 4];
+			buf[o++] = hex[*p & 15];
+		}
+	}
+	buf[o] = '\0';
+	if (have + strlen(key) + o + 3 >= sizeof(v->notes))
+		return -1;
+	snprintf(v->notes + have, sizeof(v->notes) - have, " %s=%s", key, buf);
+	return 0;
+}
+
 const char *
 reason_name(enum reason reason)
 {

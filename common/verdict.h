@@ -44,6 +44,7 @@ struct verdict {
 	uint64_t latency_us;
 	bool password_proven;		/* the password was checked and correct */
 	char detail[256];		/* why, for BH replies and logs; no secrets */
+	char notes[512];		/* encoded " key=value" notes for Squid */
 	/*
 	 * The hash the password was proven against when it should be
 	 * re-hashed after the reply. Never logged; cleared with the request.
@@ -60,6 +61,12 @@ void verdict_init(struct verdict *v);
  */
 void verdict_set(struct verdict *v, enum reason reason, const char *backend,
     const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Add a note for Squid (e.g. group=staff), %-encoding the value. Returns 0,
+ * or -1 if there is no room left (the note is dropped).
+ */
+int verdict_add_note(struct verdict *v, const char *key, const char *value);
 
 /* "ok", "bad_password", ...: the word used everywhere. */
 const char *reason_name(enum reason reason);
