@@ -843,7 +843,84 @@ ldapb_groups(void *vctx, const char *user,
 	return br;
 }
 
+/* One membership test with a group filter that names the group (%g). */
+static enum backend_result
+in_group_once(struct ldap_ctx *ctx, const char *user, const char *group,
+    const struct op *op)
+{
+	const struct conf *c = ctx->conf;
+	char *dn = NULL, filter[FILTER_MAX], *attrs[] = { LDAP_NO_ATTRS, NULL };
+	const char *why, *base;
+	LDAPMessage *res = NULL;
+	enum backend_result br;
+	int rc, count;
+
+	if ((br = get_conn(ctx, op)) != BACKEND_OK)
+		return br;
+	/* The user's DN only when the filter wants it (%d). */
+	if (strstr(c->ldap_group_filter, "%d") != NULL) {
+		if (c->ldap_dn_template[0] != '\0') {
+			char tdn[DN_MAX];
+			struct ldapesc_var var = { 's', user, strlen(user), LDAPESC_DN };
+			if (ldapesc_fill(c->ldap_dn_template, &var, 1, tdn, sizeof(tdn), &why) < 0 ||
+			    (dn = strdup(tdn)) == NULL)
+				return BACKEND_UNKNOWN_USER;
+		} else {
+			char *found;
+			if ((br = find_dn(ctx, user, op, &found)) != BACKEND_OK)
+				return br;
+			dn = strdup(found);
+			ldap_memfree(found);
+			if (dn == NULL)
+				return BACKEND_ERROR;
+		}
+	}
+	{
+		struct ldapesc_var vars[3] = {
+			{ 'u', user, strlen(user), LDAPESC_FILTER },
+			{ 'd', dn != NULL ? dn : "", dn != NULL ? strlen(dn) : 0, LDAPESC_FILTER },
+			{ 'g', group, strlen(group), LDAPESC_FILTER },
+		};
+		if (ldapesc_fill(c->ldap_group_filter, vars, 3, filter, sizeof(filter), &why) < 0) {
+			free(dn);
+			snprintf(op->err, op->errlen, "[ldap] group_filter: %s", why);
+			return BACKEND_ERROR;
+		}
+	}
+	free(dn);
+	base = c->ldap_group_base[0] != '\0' ? c->ldap_group_base : c->ldap_base;
+	rc = search(ctx, base, (int)c->ldap_group_scope, filter, attrs, op, &res);
+	count = rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED ?
+	    ldap_count_entries(ctx->search_ld, res) : 0;
+	ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED && rc != LDAP_NO_SUCH_OBJECT)
+		return fail(ctx, ctx->cur, rc, "group search failed", NULL, op);
+	return count > 0 ? BACKEND_OK : BACKEND_UNKNOWN_USER;
+}
+
+static enum backend_result
+ldapb_in_group(void *vctx, const char *user, const char *group, char *err,
+    size_t errlen)
+{
+	struct ldap_ctx *ctx = vctx;
+	struct op op = {
+		util_monotonic_us() + seconds_us(ctx->conf->ldap_deadline), err, errlen
+	};
+	enum backend_result br = BACKEND_DOWN;
+
+	for (int attempt = 0; attempt <= ctx->nservers + 1; attempt++) {
+		br = in_group_once(ctx, user, group, &op);
+		if (br != BACKEND_DOWN || ctx->cur < 0)
+			return br;
+		retry_or_fail(ctx);
+		if (util_monotonic_us() >= op.deadline)
+			break;
+	}
+	return br;
+}
+
 const struct backend_ops backend_ldap = {
+	.in_group = ldapb_in_group,
 	.name = "ldap",
 	.open = ldapb_open,
 	.verify = ldapb_verify,

@@ -64,6 +64,13 @@ struct backend_ops {
 	    int (*fn)(const char *group, void *arg), void *arg, char *err,
 	    size_t errlen);
 	/*
+	 * Is user in group? For directories whose group filter names the
+	 * group (%g), one search per group. May be NULL. Returns OK (member),
+	 * UNKNOWN_USER (not a member or no such user), DOWN or ERROR.
+	 */
+	enum backend_result (*in_group)(void *ctx, const char *user,
+	    const char *group, char *err, size_t errlen);
+	/*
 	 * The networks user is bound to (local store only; may be NULL):
 	 * *bound_r if there are any, *inside_r if addr (may be NULL) is in
 	 * one. Returns 0, or -1 with err.

@@ -424,6 +424,40 @@ engine_decide_group(struct engine *e, const struct request *req, struct verdict 
 		    "(acl NAME external TYPE GROUP...)");
 		return;
 	}
+	/*
+	 * A directory group filter that names the group (%g, as
+	 * ext_ldap_group_acl's) is asked group by group; otherwise the
+	 * user's groups are listed and compared.
+	 */
+	if (strstr(e->conf->ldap_group_filter, "%g") != NULL) {
+		char user[UTIL_NAME_MAX + 1];
+		struct request fake;
+
+		memset(&fake, 0, sizeof(fake));
+		fake.user = req->fields[0];
+		fake.user_len = req->field_lens[0];
+		lookup_name(e, &fake, user);
+		for (int i = 0; i < e->nchain && !w.member; i++) {
+			if (e->chain[i].ops->in_group == NULL)
+				continue;
+			for (int g = 1; g < req->nfields && !w.member; g++) {
+				enum backend_result br = e->chain[i].ops->in_group(e->chain[i].ctx,
+				    user, req->fields[g], err, sizeof(err));
+				if (br == BACKEND_OK) {
+					w.member = true;
+				} else if (br == BACKEND_DOWN || br == BACKEND_ERROR) {
+					verdict_set(v, br == BACKEND_DOWN ? REASON_BACKEND_DOWN :
+					    REASON_BACKEND_ERROR, "ldap", "groups unavailable: %s", err);
+					return;
+				}
+			}
+		}
+		/* Local groups still count. */
+		if (!w.member && e->local.ops != NULL)
+			(void)e->local.ops->groups(e->local.ctx, user, match_group, &w, err, sizeof(err));
+		verdict_set(v, w.member ? REASON_OK : REASON_NOT_IN_GROUP, "", NULL);
+		return;
+	}
 	rc = engine_groups(e, req->fields[0], match_group, &w, err, sizeof(err));
 	if (rc < 0)
 		verdict_set(v, REASON_BACKEND_DOWN, "", "groups unavailable: %s", err);

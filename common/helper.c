@@ -49,8 +49,11 @@ log_verdict(const struct request *req, const struct verdict *v)
 
 	if (!log_debug_enabled())
 		return;
-	util_printable(user, sizeof(user), req->user != NULL ? req->user : "",
-	    req->user_len, 48);
+	if (req->external && req->nfields > 0)
+		util_printable(user, sizeof(user), req->fields[0], req->field_lens[0], 48);
+	else
+		util_printable(user, sizeof(user), req->user != NULL ? req->user : "",
+		    req->user_len, 48);
 	log_debug("user=%s result=%s reason=%s backend=%s latency_us=%llu%s%s",
 	    user, result_word(v->result), reason_name(v->reason),
 	    v->backend[0] != '\0' ? v->backend : "-",
@@ -58,9 +61,61 @@ log_verdict(const struct request *req, const struct verdict *v)
 	    v->detail);
 }
 
+/* -S and -K: strip a Windows domain or a Kerberos realm from a login. */
+static void
+strip_login(const struct helper_opts *opts, struct request *req)
+{
+	char *u;
+	size_t len;
+
+	if (req->bad || req->nfields == 0)
+		return;
+	u = (char *)req->fields[0];
+	len = req->field_lens[0];
+	if (opts->strip_domain) {
+		char *bs = memchr(u, '\\', len);
+		if (bs != NULL) {
+			len -= (size_t)(bs + 1 - u);
+			u = bs + 1;
+		}
+	}
+	if (opts->strip_realm) {
+		char *at = memchr(u, '@', len);
+		if (at != NULL) {
+			len = (size_t)(at - u);
+			*at = '\0';
+		}
+	}
+	req->fields[0] = u;
+	req->field_lens[0] = len;
+}
+
+static void
+parse(const struct helper_opts *opts, struct request *req, const char *line,
+    size_t len, enum proto_channel *mode)
+{
+	switch (opts->mode) {
+	case HELPER_BASIC:
+		proto_parse_basic(req, line, len, mode, opts->nextras);
+		return;
+	case HELPER_ALLOW:
+		/* An address is never all digits: a leading number is a channel ID. */
+		proto_parse_fields(req, line, len, mode, 1, false);
+		return;
+	case HELPER_GROUP:
+		proto_parse_fields(req, line, len, mode, 2, false);
+		strip_login(opts, req);
+		return;
+	case HELPER_USERIP:
+		proto_parse_fields(req, line, len, mode, 2, true);
+		return;
+	}
+}
+
 /* Decide one parsed request and answer it. */
 static int
-answer(struct engine *engine, struct request *req, int outfd)
+answer(struct engine *engine, const struct helper_opts *opts, struct request *req,
+    int outfd)
 {
 	struct verdict v;
 	char reply[PROTO_LINE_MAX];
@@ -68,7 +123,12 @@ answer(struct engine *engine, struct request *req, int outfd)
 	uint64_t start = util_monotonic_us();
 	int rc;
 
-	engine_decide(engine, req, &v);
+	switch (opts->mode) {
+	case HELPER_BASIC: engine_decide(engine, req, &v); break;
+	case HELPER_ALLOW: engine_decide_allow(engine, req, &v); break;
+	case HELPER_GROUP: engine_decide_group(engine, req, &v); break;
+	case HELPER_USERIP: engine_decide_userip(engine, req, &v); break;
+	}
 	v.latency_us = util_monotonic_us() - start;
 	len = proto_format_reply(reply, sizeof(reply), req, &v);
 	rc = write_all(outfd, reply, len);
@@ -104,9 +164,8 @@ helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
 					proto_parse_overlong(&req, buf + start, len,
 					    mode, opts->nextras);
 				else
-					proto_parse_basic(&req, buf + start, len,
-					    &mode, opts->nextras);
-				if (answer(engine, &req, outfd) != 0)
+					parse(opts, &req, buf + start, len, &mode);
+				if (answer(engine, opts, &req, outfd) != 0)
 					goto out_closed;
 			}
 			pwhash_zero(buf + start, len);
@@ -122,7 +181,8 @@ helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
 			 */
 			proto_parse_overlong(&req, buf + start, end - start,
 			    mode, opts->nextras);
-			if (answer(engine, &req, outfd) != 0)
+			req.external = opts->mode != HELPER_BASIC;
+			if (answer(engine, opts, &req, outfd) != 0)
 				goto out_closed;
 			discarding = true;
 		}
@@ -160,18 +220,22 @@ out_closed:
 }
 
 int
-helper_count_extras(const char *format)
+helper_count_extras(const char *format, int *client_r)
 {
 	int n = 0;
-	bool in = false;
+	const char *p = format;
 
-	for (const char *p = format; *p != '\0'; p++) {
-		if (*p == ' ' || *p == '\t') {
-			in = false;
-		} else if (!in) {
-			in = true;
-			n++;
-		}
+	*client_r = -1;
+	while (*(p += strspn(p, " \t")) != '\0') {
+		size_t len = strcspn(p, " \t");
+		/* The client address, however Squid is asked for it. */
+		if ((len == 3 && strncmp(p, "%>a", 3) == 0) ||
+		    (len == 5 && strncmp(p, "%{>a}", 5) == 0) ||
+		    (len == 4 && strncmp(p, "%SRC", 4) == 0))
+			*client_r = n;
+		n++;
+		p += len;
 	}
 	return n > PROTO_EXTRAS_MAX ? -1 : n;
 }
+

@@ -5,9 +5,20 @@
 #include "engine.h"
 #include "proto.h"
 
+enum helper_mode {
+	HELPER_BASIC,		/* basic_cuttle_auth: user password */
+	HELPER_ALLOW,		/* ext_cuttle_acl: SRC [LIST...] */
+	HELPER_GROUP,		/* ext_cuttle_acl: LOGIN GROUP... */
+	HELPER_USERIP,		/* ext_cuttle_acl: LOGIN SRC */
+};
+
 struct helper_opts {
 	enum proto_channel channel;
 	int nextras;		/* fields declared with --key-extras */
+	int client_field;	/* which of them is %>a; -1: none */
+	enum helper_mode mode;
+	bool strip_domain;	/* -S: DOMAIN\user → user (group mode) */
+	bool strip_realm;	/* -K: user@REALM → user (group mode) */
 };
 
 /*
@@ -19,9 +30,10 @@ int helper_run(struct engine *engine, const struct helper_opts *opts,
     int infd, int outfd);
 
 /*
- * Count the fields of a --key-extras format ("%>a %un" → 2). Returns the
+ * Count the fields of a --key-extras format ("%>a %un" → 2) and find the
+ * one holding the client address (%>a, else -1, in *client_r). Returns the
  * count, or -1 if there are more than PROTO_EXTRAS_MAX.
  */
-int helper_count_extras(const char *format);
+int helper_count_extras(const char *format, int *client_r);
 
 #endif

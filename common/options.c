@@ -205,7 +205,7 @@ options_basic_auth(int argc, char **argv, struct conf *conf,
 					return -1;
 				}
 			} else if (strcmp(a, "--key-extras") == 0) {
-				if ((o->nextras = helper_count_extras(val)) < 0) {
+				if ((o->nextras = helper_count_extras(val, &o->client_field)) < 0) {
 					snprintf(err, errlen, "--key-extras: more than %d fields",
 					    PROTO_EXTRAS_MAX);
 					return -1;
@@ -248,6 +248,177 @@ options_basic_auth(int argc, char **argv, struct conf *conf,
 	}
 	if (la.any && finish_ldap(conf, &la, err, errlen) != 0)
 		return -1;
+	if (db != NULL && conf_set(conf, "store", "path", db, &why) != 0) {
+		snprintf(err, errlen, "--db %.200s: %s", db, why);
+		return -1;
+	}
+	return 0;
+}
+
+const char options_ext_usage[] =
+    "usage: ext_cuttle_acl [--config FILE] [--db PATH] [--mode allow|group|userip] "
+    "[--channel-id yes|no|auto] [-d] [ext_ldap_group_acl options] [ldap_server ...]";
+
+/* ext_ldap_group_acl's options beyond basic_ldap_auth's. */
+static const char group_valued[] = "bfBFsaDWwHhpcetv";
+static const char group_flags[] = "PRZSKdg";
+
+struct group_args {
+	struct ldap_args la;
+	const char *group_filter, *user_base, *user_filter;
+};
+
+/* Their %v (or %g) is the group, %u the login, or the user's DN with -F. */
+static int
+translate_group_filter(struct conf *conf, const struct group_args *ga, char *err,
+    size_t errlen)
+{
+	char out[2048];
+	size_t o = 0;
+
+	for (const char *p = ga->group_filter; *p != '\0' && o + 3 < sizeof(out); p++) {
+		if (*p == '%' && (p[1] == 'v' || p[1] == 'g')) {
+			out[o++] = '%';
+			out[o++] = 'g';
+			p++;
+		} else if (*p == '%' && p[1] == 'u') {
+			out[o++] = '%';
+			out[o++] = ga->user_filter != NULL ? 'd' : 'u';
+			p++;
+		} else if (*p == '%' && p[1] == '%') {
+			out[o++] = '%';
+			out[o++] = '%';
+			p++;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+	return set(conf, "group_filter", out, 'f', err, errlen);
+}
+
+int
+options_ext_acl(int argc, char **argv, struct conf *conf, struct helper_opts *o,
+    bool *debug_r, char *err, size_t errlen)
+{
+	const char *config = NULL, *db = NULL, *why, *mode = NULL;
+	struct group_args ga;
+	int i;
+
+	memset(&ga, 0, sizeof(ga));
+	for (i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--config") == 0)
+			config = argv[i + 1];
+	if (conf_load(conf, config != NULL ? config : CONF_DEFAULT_PATH, config != NULL,
+	    err, errlen) != 0)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i], *val = NULL;
+
+		if (strncmp(a, "--", 2) == 0) {
+			bool takes = strcmp(a, "--config") == 0 || strcmp(a, "--db") == 0 ||
+			    strcmp(a, "--channel-id") == 0 || strcmp(a, "--mode") == 0;
+			if (takes && i + 1 >= argc) {
+				snprintf(err, errlen, "option %s needs a value (%s)", a, options_ext_usage);
+				return -1;
+			}
+			val = takes ? argv[++i] : NULL;
+			if (strcmp(a, "--config") == 0)
+				continue;
+			if (strcmp(a, "--db") == 0)
+				db = val;
+			else if (strcmp(a, "--mode") == 0)
+				mode = val;
+			else if (strcmp(a, "--channel-id") == 0) {
+				if (proto_channel_parse(val, &o->channel) != 0) {
+					snprintf(err, errlen, "--channel-id %.40s: use yes, no or auto", val);
+					return -1;
+				}
+			} else if (strcmp(a, "--debug") == 0) {
+				*debug_r = true;
+			} else {
+				snprintf(err, errlen, "unknown option '%.60s' (%s)", a, options_ext_usage);
+				return -1;
+			}
+			continue;
+		}
+		if (a[0] != '-' || a[1] == '\0') {
+			ga.la.any = true;
+			if (add_server(&ga.la, a, err, errlen) != 0)
+				return -1;
+			continue;
+		}
+		if (strchr(group_valued, a[1]) != NULL) {
+			if (a[2] != '\0')
+				val = a + 2;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else {
+				snprintf(err, errlen, "option -%c needs a value (%s)", a[1], options_ext_usage);
+				return -1;
+			}
+		} else if (strchr(group_flags, a[1]) == NULL || a[2] != '\0') {
+			snprintf(err, errlen, "unknown option '%.60s' (%s)", a, options_ext_usage);
+			return -1;
+		}
+		switch (a[1]) {
+		case 'b':
+			ga.la.any = true;
+			if (set(conf, "group_base", val, 'b', err, errlen) != 0)
+				return -1;
+			break;
+		case 'f': ga.la.any = true; ga.group_filter = val; break;
+		case 'B': ga.user_base = val; break;
+		case 'F': ga.user_filter = val; break;
+		case 'S': o->strip_domain = true; break;
+		case 'K': o->strip_realm = true; break;
+		case 'g':
+			snprintf(err, errlen, "-g (a base DN extension from the ACL) is not supported");
+			return -1;
+		case 'e':
+			/* Some builds take -e for the TLS/SSL mode; treat as -Z. */
+			if (set(conf, "starttls", "yes", 'e', err, errlen) != 0)
+				return -1;
+			break;
+		default:
+			if (ldap_option(conf, &ga.la, a[1], val, debug_r, err, errlen) != 0)
+				return -1;
+		}
+	}
+	if (ga.la.any) {
+		char uris[2048];
+		if (server_uris(&ga.la, uris, sizeof(uris), err, errlen) != 0)
+			return -1;
+		if (uris[0] != '\0' && set(conf, "uri", uris, 'H', err, errlen) != 0)
+			return -1;
+		if (conf->ldap_uri[0] == '\0' && set(conf, "uri", "ldap://localhost", 'H', err, errlen) != 0)
+			return -1;
+		if (ga.user_base != NULL && set(conf, "base", ga.user_base, 'B', err, errlen) != 0)
+			return -1;
+		if (ga.user_filter != NULL && set(conf, "filter", ga.user_filter, 'F', err, errlen) != 0)
+			return -1;
+		if (ga.group_filter != NULL && translate_group_filter(conf, &ga, err, errlen) != 0)
+			return -1;
+		if (conf->ldap_base[0] == '\0' && conf->ldap_group_base[0] != '\0' &&
+		    set(conf, "base", conf->ldap_group_base, 'b', err, errlen) != 0)
+			return -1;
+		if (!conf_uses(conf, CONF_BACKEND_LDAP)) {
+			conf->backends[0] = CONF_BACKEND_LDAP;
+			conf->nbackends = 1;
+		}
+		if (mode == NULL)
+			mode = "group";
+	}
+	if (mode == NULL || strcmp(mode, "allow") == 0)
+		o->mode = HELPER_ALLOW;
+	else if (strcmp(mode, "group") == 0)
+		o->mode = HELPER_GROUP;
+	else if (strcmp(mode, "userip") == 0)
+		o->mode = HELPER_USERIP;
+	else {
+		snprintf(err, errlen, "--mode %.40s: use allow, group or userip", mode);
+		return -1;
+	}
 	if (db != NULL && conf_set(conf, "store", "path", db, &why) != 0) {
 		snprintf(err, errlen, "--db %.200s: %s", db, why);
 		return -1;

@@ -21,7 +21,15 @@
 int options_basic_auth(int argc, char **argv, struct conf *conf,
     struct helper_opts *opts, bool *debug_r, char *err, size_t errlen) WUR;
 
-/* The usage line. */
+/*
+ * Parse ext_cuttle_acl's command line, including ext_ldap_group_acl's
+ * options (which select --mode group on the LDAP backend).
+ */
+int options_ext_acl(int argc, char **argv, struct conf *conf,
+    struct helper_opts *opts, bool *debug_r, char *err, size_t errlen) WUR;
+
+/* The usage lines. */
 extern const char options_basic_usage[];
+extern const char options_ext_usage[];
 
 #endif

@@ -21,7 +21,7 @@
 int
 main(int argc, char **argv)
 {
-	struct helper_opts opts = { PROTO_CHANNEL_AUTO, 0 };
+	struct helper_opts opts = { PROTO_CHANNEL_AUTO, 0, -1, HELPER_BASIC, false, false };
 	struct conf *conf = conf_new();
 	struct engine *engine;
 	bool debug = false;
@@ -49,6 +49,7 @@ main(int argc, char **argv)
 	if (bad != 0)
 		log_error("%s; answering BH to every request until fixed", err);
 	engine = engine_new(conf, bad != 0 ? err : NULL);
+	engine_set_client_field(engine, opts.client_field);
 	bad = helper_run(engine, &opts, STDIN_FILENO, STDOUT_FILENO);
 	engine_free(engine);
 	return bad;
