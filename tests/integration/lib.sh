@@ -48,7 +48,7 @@ T=$(mktemp -d /var/tmp/cuttle-it.XXXXXX) || bail "mktemp failed"
 chmod 755 "$T"
 mkdir -p "$T/bin" "$T/log" "$T/run"
 chown "$SQUID_USER" "$T/log" "$T/run"
-cp "$BUILD/basic_cuttle_auth" "$BUILD/cuttle" "$BUILD/tests/origin-httpd" \
+cp "$BUILD/basic_cuttle_auth" "$BUILD/ext_cuttle_acl" "$BUILD/cuttle" "$BUILD/tests/origin-httpd" \
 	"$BUILD/tests/ldap-groups" "$T/bin/" ||
 	bail "binaries missing in $BUILD (build first)"
 chmod 755 "$T/bin"/*
@@ -110,11 +110,14 @@ origin_start() {
 	ORIGIN_URL="http://127.0.0.1:$ORIGIN_PORT/"
 }
 
-# squid_start "HELPER ARGS" [EXTRA squid.conf LINES]
+# squid_start "HELPER ARGS" [EXTRA squid.conf LINES] [ACCESS RULES]
+# The access rules default to "allow authed users, deny the rest".
 squid_start() {
 	SQUID_PORT=$(free_port 23000)
+	SQUID_PORT6=$(free_port $((SQUID_PORT + 1)))
 	cat > "$T/squid.conf" <<CONF
 http_port 127.0.0.1:$SQUID_PORT
+http_port [::1]:$SQUID_PORT6
 visible_hostname cuttle-test
 pid_filename $T/run/squid.pid
 cache_log $T/log/cache.log
@@ -130,9 +133,9 @@ auth_param basic children 3 startup=1 idle=1
 auth_param basic credentialsttl 2 seconds
 auth_param basic realm cuttle-test
 acl authed proxy_auth REQUIRED
-http_access allow authed
-http_access deny all
 ${2:-}
+${3:-http_access allow authed
+http_access deny all}
 CONF
 	squid -k parse -f "$T/squid.conf" > "$T/log/parse.log" 2>&1 ||
 		bail "squid.conf does not parse: $(tail -3 "$T/log/parse.log")"
@@ -140,6 +143,7 @@ CONF
 	wait_port "$SQUID_PORT" 30 || bail "squid did not listen: $(tail -5 "$T/log/cache.log")"
 	SQUID_PID=$(cat "$T/run/squid.pid" 2>/dev/null)
 	PROXY="http://127.0.0.1:$SQUID_PORT"
+	PROXY6="http://[::1]:$SQUID_PORT6"
 }
 
 squid_stop() {
@@ -155,13 +159,16 @@ squid_stop() {
 	SQUID_PID=
 }
 
-# status USER:PASSWORD → the HTTP status through the proxy ("-" for none).
+# status USER:PASSWORD [CURL OPTIONS...] → the HTTP status through the
+# proxy ("-" for no credentials), e.g. status - --interface 127.0.0.2
 status() {
-	if [ "$1" = "-" ]; then
-		curl -s -o /dev/null -w '%{http_code}' --max-time 20 -x "$PROXY" "$ORIGIN_URL"
+	local cred=$1
+	shift
+	if [ "$cred" = "-" ]; then
+		curl -s -o /dev/null -w '%{http_code}' --max-time 20 -x "$PROXY" "$@" "$ORIGIN_URL"
 	else
 		curl -s -o /dev/null -w '%{http_code}' --max-time 20 -x "$PROXY" \
-			--proxy-user "$1" "$ORIGIN_URL"
+			--proxy-user "$cred" "$@" "$ORIGIN_URL"
 	fi
 }
 
