@@ -613,7 +613,9 @@ user_compare(struct ldap_ctx *ctx, const char *dn, const char *pw, size_t len,
 		err = rc;
 	if (err == LDAP_COMPARE_TRUE)
 		return BACKEND_OK;
-	if (err == LDAP_COMPARE_FALSE || err == LDAP_NO_SUCH_ATTRIBUTE)
+	/* With a DN template an unknown user is an entry that is not there. */
+	if (err == LDAP_COMPARE_FALSE || err == LDAP_NO_SUCH_ATTRIBUTE ||
+	    err == LDAP_NO_SUCH_OBJECT)
 		return BACKEND_BAD_PASSWORD;
 	return fail(ctx, ctx->cur, err, "compare failed", NULL, op);
 }

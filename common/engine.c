@@ -348,6 +348,20 @@ engine_groups(struct engine *e, const char *name,
 	return found ? 1 : 0;
 }
 
+/*
+ * How many ACL arguments follow the first fields: none when Squid sent a
+ * single "-" for an empty %DATA.
+ */
+static int
+acl_args(const struct request *req, int first)
+{
+	int n = req->nfields - first;
+
+	if (n == 1 && strcmp(req->fields[first], "-") == 0)
+		return 0;
+	return n;
+}
+
 /* The address in field i of an external ACL request, or BH bad_request. */
 static bool
 field_addr(const struct request *req, int i, struct netaddr *a, struct verdict *v)
@@ -386,7 +400,8 @@ engine_decide_allow(struct engine *e, const struct request *req, struct verdict 
 		return;
 	if (e->allow == NULL)
 		e->allow = allow_new(e->conf);
-	rc = allow_match(e->allow, req->fields + 1, req->nfields - 1, &a, err, sizeof(err));
+	/* Squid sends "-" for an empty %DATA: no list named, the default one. */
+	rc = allow_match(e->allow, req->fields + 1, acl_args(req, 1), &a, err, sizeof(err));
 	if (rc < 0)
 		verdict_set(v, REASON_BACKEND_DOWN, "allow", "allow lists unavailable: %s", err);
 	else
@@ -413,13 +428,13 @@ match_group(const char *group, void *arg)
 void
 engine_decide_group(struct engine *e, const struct request *req, struct verdict *v)
 {
-	struct want_groups w = { req->fields + 1, req->nfields - 1, false };
+	struct want_groups w = { req->fields + 1, acl_args(req, 1), false };
 	char err[256];
 	int rc;
 
 	if (!ext_start(e, req, v))
 		return;
-	if (req->nfields < 2) {
+	if (w.nwant == 0) {
 		verdict_set(v, REASON_BAD_REQUEST, "", "bad request: no group named "
 		    "(acl NAME external TYPE GROUP...)");
 		return;
@@ -440,7 +455,7 @@ engine_decide_group(struct engine *e, const struct request *req, struct verdict 
 		for (int i = 0; i < e->nchain && !w.member; i++) {
 			if (e->chain[i].ops->in_group == NULL)
 				continue;
-			for (int g = 1; g < req->nfields && !w.member; g++) {
+			for (int g = 1; g <= w.nwant && !w.member; g++) {
 				enum backend_result br = e->chain[i].ops->in_group(e->chain[i].ctx,
 				    user, req->fields[g], err, sizeof(err));
 				if (br == BACKEND_OK) {
