@@ -60,6 +60,7 @@ struct conf {
 	long long ldap_retry;
 	char *ldap_group_base;
 	char *ldap_group_filter;	/* %u user, %d user DN, %g group */
+	bool ldap_group_test;		/* the filter tests one membership (-f) */
 	char *ldap_group_attr;
 	enum conf_scope ldap_group_scope;
 	char *ldap_user_group_attr;	/* e.g. memberOf: groups from the user entry */

@@ -444,7 +444,7 @@ engine_decide_group(struct engine *e, const struct request *req, struct verdict 
 	 * ext_ldap_group_acl's) is asked group by group; otherwise the
 	 * user's groups are listed and compared.
 	 */
-	if (strstr(e->conf->ldap_group_filter, "%g") != NULL) {
+	if (strstr(e->conf->ldap_group_filter, "%g") != NULL || e->conf->ldap_group_test) {
 		char user[UTIL_NAME_MAX + 1];
 		struct request fake;
 

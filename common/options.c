@@ -268,7 +268,11 @@ struct group_args {
 	const char *group_filter, *user_base, *user_filter;
 };
 
-/* Their %v (or %g) is the group, %u the login, or the user's DN with -F. */
+/*
+ * Their %g is the group; %u and %v are the user: the login, or the user's
+ * DN when -F searches for it. (Squid 5's help text calls %v the group, but
+ * ext_ldap_group_acl puts the user there; we do what it does.)
+ */
 static int
 translate_group_filter(struct conf *conf, const struct group_args *ga, char *err,
     size_t errlen)
@@ -277,11 +281,11 @@ translate_group_filter(struct conf *conf, const struct group_args *ga, char *err
 	size_t o = 0;
 
 	for (const char *p = ga->group_filter; *p != '\0' && o + 3 < sizeof(out); p++) {
-		if (*p == '%' && (p[1] == 'v' || p[1] == 'g')) {
+		if (*p == '%' && p[1] == 'g') {
 			out[o++] = '%';
 			out[o++] = 'g';
 			p++;
-		} else if (*p == '%' && p[1] == 'u') {
+		} else if (*p == '%' && (p[1] == 'u' || p[1] == 'v')) {
 			out[o++] = '%';
 			out[o++] = ga->user_filter != NULL ? 'd' : 'u';
 			p++;
@@ -294,6 +298,8 @@ translate_group_filter(struct conf *conf, const struct group_args *ga, char *err
 		}
 	}
 	out[o] = '\0';
+	/* Like ext_ldap_group_acl: an entry matching the filter means "member". */
+	conf->ldap_group_test = true;
 	return set(conf, "group_filter", out, 'f', err, errlen);
 }
 

@@ -27,15 +27,19 @@ ldap_conf() {
 answer() {
 	local conf=$1 line=$2
 	shift 2
+	# group= notes are checked on their own below.
 	printf '%s\n' "$line" | runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" \
-		--config "$conf" "$@" 2>> "$T/log/helper.err"
+		--config "$conf" "$@" 2>> "$T/log/helper.err" | sed 's/ group=[^ ]*//g'
 }
 
 SEARCH=$(ldap_conf search "uri = $LDAP_URI_a" "bind_dn = $LDAP_BIND_DN" \
 	"bind_password_file = $LDAP_BINDPW_FILE")
 G='Invalid username or password'
 
-# Search then bind with a service account.
+# Search then bind with a service account; OK carries the groups as notes.
+notes=$(printf 'alice alice-pw\nbob bob-pw\n' | runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" \
+	--config "$SEARCH" 2>/dev/null | tr '\n' '|')
+is "$notes" "OK reason_=ok group=staff group=admins|OK reason_=ok group=unixers|" "directory groups as group= notes"
 is "$(answer "$SEARCH" 'alice alice-pw')" "OK reason_=ok" "search+bind: right password"
 is "$(answer "$SEARCH" 'alice wrong')" "ERR reason_=bad_password $G" "wrong password"
 is "$(answer "$SEARCH" 'nobody alice-pw')" "ERR reason_=unknown_user $G" "unknown user"
@@ -81,7 +85,7 @@ coproc W { runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" -b "$LDAP_BASE
 	-D "$LDAP_BIND_DN" -w svc-secret "$LDAP_URI_a" 2> "$T/log/w.err"; }
 printf 'alice alice-pw\n' >&"${W[1]}"
 IFS= read -r -t 10 R <&"${W[0]}"
-is "$R" "OK reason_=ok" "-w password works"
+is "${R%% group=*}" "OK reason_=ok" "-w password works"
 pid=$(pgrep -f "^$T/bin/basic_cuttle_auth -b" | head -1)
 ok "-w password is gone from /proc/PID/cmdline" sh -c "! tr '\\0' ' ' < /proc/$pid/cmdline | grep -q svc-secret"
 exec {W[1]}>&-
@@ -162,6 +166,35 @@ is "$("$T/bin/ldap-groups" "$MEMBEROF" alice)" "alice: staff" "groups from the u
 NESTED=$(ldap_conf nested "uri = $LDAP_URI_a" "group_filter = (&(objectClass=groupOfNames)(member=%d)(cn=st*))")
 is "$("$T/bin/ldap-groups" "$NESTED" alice)" "alice: staff" "group_filter template with %d"
 
+# ext_cuttle_acl --mode group against the directory.
+EXTG=$T/bin/ext_cuttle_acl
+grp() { runuser -u "$SQUID_USER" -- "$EXTG" "$@" 2>/dev/null | cut -d' ' -f1-2 | tr '\n' '|'; }
+REQS='alice staff\nbob staff\nbob unixers\nalice nope admins\nnobody staff\ncarol staff\n'
+is "$(printf "$REQS" | grp --config "$SEARCH" --mode group)" \
+	"OK reason_=ok|ERR reason_=not_in_group|OK reason_=ok|OK reason_=ok|ERR reason_=not_in_group|OK reason_=ok|" \
+	"group mode: the directory's groups of each kind"
+# The same requests with ext_ldap_group_acl's options, ours and theirs.
+GOPTS=(-b "ou=groups,$LDAP_BASE" -f '(&(objectClass=groupOfNames)(cn=%g)(member=%u))'
+	-B "$LDAP_PEOPLE" -F '(uid=%s)' -D "$LDAP_BIND_DN" -W "$LDAP_BINDPW_FILE" -H "$LDAP_URI_a")
+ours=$(printf "$REQS" | grp "${GOPTS[@]}" | sed 's/ reason_=[a-z_]*//g')
+theirs=$(printf "$REQS" | runuser -u "$SQUID_USER" -- /usr/lib/squid/ext_ldap_group_acl "${GOPTS[@]}" 2>/dev/null |
+	cut -d' ' -f1 | tr '\n' '|')
+is "$ours" "OK|ERR|ERR|ERR|ERR|OK|" "ext_ldap_group_acl options (-b -f %g/%u -B -F): member of groupOfNames"
+is "$theirs" "$ours" "... the same answers as Squid's ext_ldap_group_acl"
+# %v is the user too, as ext_ldap_group_acl really does it.
+VOPTS=(-b "ou=groups,$LDAP_BASE" -f '(&(objectClass=groupOfNames)(cn=staff)(member=%v))'
+	-B "$LDAP_PEOPLE" -F '(uid=%s)' -H "$LDAP_URI_a")
+is "$(printf 'alice x\nbob x\n' | grp "${VOPTS[@]}" | sed 's/ reason_=[a-z_]*//g')" \
+	"$(printf 'alice x\nbob x\n' | runuser -u "$SQUID_USER" -- /usr/lib/squid/ext_ldap_group_acl "${VOPTS[@]}" 2>/dev/null | cut -d' ' -f1 | tr '\n' '|')" \
+	"%v means what it means to ext_ldap_group_acl"
+PX=(-b "ou=groups,$LDAP_BASE" -f '(&(objectClass=posixGroup)(cn=%g)(memberUid=%u))' -H "$LDAP_URI_a")
+is "$(printf 'bob unixers\nalice unixers\n' | grp "${PX[@]}")" "OK reason_=ok|ERR reason_=not_in_group|" \
+	"posixGroup with %u as the login (no -F)"
+is "$(printf 'EXAMPLE%%5Cbob unixers\nbob@EXAMPLE.COM unixers\n' | grp "${PX[@]}" -S -K)" \
+	"OK reason_=ok|OK reason_=ok|" "-S strips DOMAIN\\, -K strips @REALM"
+is "$(printf 'al*) staff\n*)(cn=* staff\n' | grp "${GOPTS[@]}")" "ERR reason_=not_in_group|ERR reason_=not_in_group|" \
+	"group mode: filter metacharacters in names match nobody"
+
 # Persistent connections: one helper, many requests, two connections
 # (searches and user binds); a server restart is bridged by reconnecting.
 ONE=$(ldap_conf one "uri = $LDAP_URI_a" "bind_dn = $LDAP_BIND_DN" "bind_password_file = $LDAP_BINDPW_FILE")
@@ -174,11 +207,11 @@ is "$(grep -c '^OK' "$T/persist.out") $(grep -c '^ERR reason_=bad_password' "$T/
 is "$(( $(accepts) - before ))" 2 "12 requests used 2 connections (search and bind), kept open"
 coproc K { runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" --config "$ONE" 2>/dev/null; }
 printf 'alice alice-pw\n' >&"${K[1]}"; IFS= read -r -t 10 R <&"${K[0]}"
-is "$R" "OK reason_=ok" "before the server restarts"
+is "${R%% group=*}" "OK reason_=ok" "before the server restarts"
 slapd_stop a
 slapd_start a
 printf 'alice alice-pw\n' >&"${K[1]}"; IFS= read -r -t 10 R <&"${K[0]}"
-is "$R" "OK reason_=ok" "server restarted: the dropped connection is reopened transparently"
+is "${R%% group=*}" "OK reason_=ok" "server restarted: the dropped connection is reopened transparently"
 exec {K[1]}>&-
 wait "$K_PID" 2>/dev/null
 
@@ -192,6 +225,7 @@ ask() {
 	local t0=$(date +%s%N)
 	printf '%s\n' "$1" >&"${H[1]}"
 	IFS= read -r -t 20 R <&"${H[0]}"
+	R=$(sed 's/ group=[^ ]*//g' <<< "$R")
 	MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 binds() { grep -c "BIND dn=\"uid=alice,$LDAP_PEOPLE\"" "$SLAPD_DIR/$1/slapd.log"; }
