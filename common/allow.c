@@ -23,6 +23,14 @@ struct allow {
 	long long serial;	/* the store's "allow" counter when loaded */
 	long long next_expiry;	/* the soonest expiry among loaded entries; 0 none */
 	uint64_t checked_us;
+	/* The directory's entries, if any: one more list. */
+	int (*fetch)(void *ctx, int (*fn)(const char *cidr, void *arg), void *arg,
+	    char *err, size_t errlen);
+	void *fetch_ctx;
+	char src_list[65];
+	long long refresh;
+	uint64_t next_fetch_us;
+	struct netlist *src;
 };
 
 struct allow *
@@ -51,6 +59,7 @@ allow_free(struct allow *al)
 	if (al == NULL)
 		return;
 	free_lists(al->lists, al->nlists);
+	netlist_free(al->src);
 	store_keeper_drop(&al->keep);
 	free(al);
 }
@@ -134,19 +143,79 @@ reload(struct allow *al, long long serial, char *err, size_t errlen)
 	return 0;
 }
 
+void
+allow_set_source(struct allow *al,
+    int (*fetch)(void *ctx, int (*fn)(const char *cidr, void *arg), void *arg,
+    char *err, size_t errlen), void *ctx, const char *list, long long refresh)
+{
+	al->fetch = fetch;
+	al->fetch_ctx = ctx;
+	snprintf(al->src_list, sizeof(al->src_list), "%s", list);
+	al->refresh = refresh;
+}
+
+static int
+src_entry(const char *cidr, void *arg)
+{
+	struct netprefix p;
+	char err[256];
+
+	if (netprefix_parse(cidr, &p, err, sizeof(err)) != 0) {
+		log_warn("directory allow list: %s (entry skipped)", err);
+		return 0;
+	}
+	return netlist_add(arg, &p) != 0;
+}
+
+/* Refetch the directory's entries when due; keep the old ones on failure. */
+static void
+refresh_source(struct allow *al, uint64_t now)
+{
+	struct netlist *nl;
+	char err[256];
+	int n;
+
+	if (al->fetch == NULL || now < al->next_fetch_us)
+		return;
+	al->next_fetch_us = now + (uint64_t)al->refresh * 1000000u;
+	if ((nl = netlist_new()) == NULL)
+		return;
+	n = al->fetch(al->fetch_ctx, src_entry, nl, err, sizeof(err));
+	if (n < 0 || netlist_compile(nl) != 0) {
+		log_warn("directory allow list not refreshed (keeping the last one): %s", err);
+		netlist_free(nl);
+		return;
+	}
+	netlist_free(al->src);
+	al->src = nl;
+	log_debug("directory allow list: %d entries", n);
+}
+
 /* Bring the compiled lists up to date, cheaply when nothing changed. */
 static int
 refresh(struct allow *al, char *err, size_t errlen)
 {
 	uint64_t now = util_monotonic_us();
 	long long serial;
+	int rc;
+
+	refresh_source(al, now);
 
 	if (al->loaded && now - al->checked_us < ALLOW_RECHECK_US &&
 	    (al->next_expiry == 0 || util_now() < al->next_expiry))
 		return 0;
 	al->checked_us = now;
-	if (store_keep(&al->keep, err, errlen) != STORE_OK)
+	if ((rc = store_keep(&al->keep, err, errlen)) != STORE_OK) {
+		/* With the directory's list, a store that was never made is fine. */
+		if (rc == STORE_EMISSING && al->fetch != NULL) {
+			free_lists(al->lists, al->nlists);
+			al->lists = NULL;
+			al->nlists = 0;
+			al->loaded = false;
+			return 0;
+		}
 		return -1;
+	}
 	serial = store_counter(al->keep.store, "allow");
 	if (al->loaded && al->generation == al->keep.generation && serial == al->serial &&
 	    (al->next_expiry == 0 || util_now() < al->next_expiry))
@@ -175,11 +244,15 @@ allow_match(struct allow *al, const char *const *lists, int nlists,
 		lists = dflt;
 		nlists = 1;
 	}
-	for (int i = 0; i < nlists; i++)
+	for (int i = 0; i < nlists; i++) {
 		for (int j = 0; j < al->nlists; j++)
 			if (strcmp(lists[i], al->lists[j].name) == 0 &&
 			    netlist_match(al->lists[j].nl, a))
 				return 1;
+		if (al->src != NULL && strcmp(lists[i], al->src_list) == 0 &&
+		    netlist_match(al->src, a))
+			return 1;
+	}
 	return 0;
 }
 

@@ -25,6 +25,15 @@ void allow_free(struct allow *al);
 int allow_match(struct allow *al, const char *const *lists, int nlists,
     const struct netaddr *a, char *err, size_t errlen) WUR;
 
+/*
+ * Also take the entries fetch() reports (the directory's) into list,
+ * refetched every refresh seconds; if a fetch fails, the entries from the
+ * last one stay in use.
+ */
+void allow_set_source(struct allow *al,
+    int (*fetch)(void *ctx, int (*fn)(const char *cidr, void *arg), void *arg,
+    char *err, size_t errlen), void *ctx, const char *list, long long refresh);
+
 /* Entries loaded in the last (re)load, for logs and tests. */
 size_t allow_entries(const struct allow *al);
 

@@ -921,7 +921,57 @@ ldapb_in_group(void *vctx, const char *user, const char *group, char *err,
 	return br;
 }
 
+struct allow_cb {
+	int (*fn)(const char *cidr, void *arg);
+	void *arg;
+};
+
+static int
+allow_value(const char *value, void *arg)
+{
+	struct allow_cb *cb = arg;
+
+	return cb->fn(value, cb->arg);
+}
+
+static int
+ldapb_allow_entries(void *vctx, int (*fn)(const char *cidr, void *arg), void *arg,
+    char *err, size_t errlen)
+{
+	struct ldap_ctx *ctx = vctx;
+	const struct conf *c = ctx->conf;
+	struct op op = {
+		util_monotonic_us() + seconds_us(c->ldap_deadline), err, errlen
+	};
+	struct allow_cb cb = { fn, arg };
+	char *attrs[2] = { c->ldap_allow_attr, NULL };
+	LDAPMessage *res = NULL;
+	int n = -1;
+
+	for (int attempt = 0; attempt <= ctx->nservers + 1; attempt++) {
+		int rc;
+		if (get_conn(ctx, &op) != BACKEND_OK)
+			break;
+		rc = search(ctx, c->ldap_allow_base, LDAP_SCOPE_SUBTREE, c->ldap_allow_filter,
+		    attrs, &op, &res);
+		if (rc == LDAP_SUCCESS) {
+			n = each_value(ctx->search_ld, res, c->ldap_allow_attr, false, allow_value, &cb);
+			ldap_msgfree(res);
+			break;
+		}
+		ldap_msgfree(res);
+		res = NULL;
+		if (fail(ctx, ctx->cur, rc, "allow-list search failed", NULL, &op) != BACKEND_DOWN)
+			break;
+		retry_or_fail(ctx);
+		if (util_monotonic_us() >= op.deadline)
+			break;
+	}
+	return n;
+}
+
 const struct backend_ops backend_ldap = {
+	.allow_entries = ldapb_allow_entries,
 	.in_group = ldapb_in_group,
 	.name = "ldap",
 	.open = ldapb_open,

@@ -77,6 +77,12 @@ struct backend_ops {
 	 */
 	int (*nets)(void *ctx, const char *user, const struct netaddr *addr,
 	    bool *bound_r, bool *inside_r, char *err, size_t errlen);
+	/*
+	 * Allow-list entries kept in the directory: fn gets each address or
+	 * prefix as text. May be NULL. Returns the count, or -1 with err.
+	 */
+	int (*allow_entries)(void *ctx, int (*fn)(const char *cidr, void *arg),
+	    void *arg, char *err, size_t errlen);
 	void (*close)(void *ctx);
 };
 

@@ -58,6 +58,11 @@ conf_new(void)
 	conf->ldap_group_attr = xstrdup("cn");
 	conf->ldap_group_scope = CONF_SCOPE_SUB;
 	conf->ldap_user_group_attr = xstrdup("");
+	conf->ldap_allow_base = xstrdup("");
+	conf->ldap_allow_filter = xstrdup("(objectClass=cuttleAllowEntry)");
+	conf->ldap_allow_attr = xstrdup("cuttleAllowNet");
+	conf->ldap_allow_list = xstrdup("default");
+	conf->ldap_allow_refresh = 60;
 	return conf;
 }
 
@@ -84,6 +89,10 @@ conf_free(struct conf *conf)
 	free(conf->ldap_group_filter);
 	free(conf->ldap_group_attr);
 	free(conf->ldap_user_group_attr);
+	free(conf->ldap_allow_base);
+	free(conf->ldap_allow_filter);
+	free(conf->ldap_allow_attr);
+	free(conf->ldap_allow_list);
 	free(conf);
 }
 
@@ -224,6 +233,9 @@ set_ldap(struct conf *conf, const char *key, const char *value,
 		{ "group_base", offsetof(struct conf, ldap_group_base) },
 		{ "group_attr", offsetof(struct conf, ldap_group_attr) },
 		{ "user_group_attr", offsetof(struct conf, ldap_user_group_attr) },
+		{ "allow_base", offsetof(struct conf, ldap_allow_base) },
+		{ "allow_filter", offsetof(struct conf, ldap_allow_filter) },
+		{ "allow_attr", offsetof(struct conf, ldap_allow_attr) },
 	};
 
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
@@ -269,6 +281,18 @@ set_ldap(struct conf *conf, const char *key, const char *value,
 		return set_seconds(&conf->ldap_deadline, value, 300, error_r);
 	if (strcmp(key, "retry") == 0)
 		return set_seconds(&conf->ldap_retry, value, 3600, error_r);
+	if (strcmp(key, "allow_refresh") == 0)
+		return set_seconds(&conf->ldap_allow_refresh, value, 86400, error_r);
+	if (strcmp(key, "allow_list") == 0) {
+		size_t len = strlen(value);
+		if (len == 0 || len > 64 || strspn(value, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") != len) {
+			*error_r = "must be a list name (1 to 64 letters, digits, '.', '_', '@', '-')";
+			return -1;
+		}
+		replace(&conf->ldap_allow_list, value);
+		return 0;
+	}
 	*error_r = "unknown key";
 	return -1;
 }

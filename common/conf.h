@@ -64,6 +64,11 @@ struct conf {
 	char *ldap_group_attr;
 	enum conf_scope ldap_group_scope;
 	char *ldap_user_group_attr;	/* e.g. memberOf: groups from the user entry */
+	char *ldap_allow_base;		/* set: allow-list entries from the directory */
+	char *ldap_allow_filter;
+	char *ldap_allow_attr;
+	char *ldap_allow_list;		/* the allow list they belong to */
+	long long ldap_allow_refresh;	/* seconds between reloads */
 };
 
 /* Parse "sub"/"one"/"base" and "never"/"search"/"find"/"always". 0 or -1. */

@@ -398,8 +398,13 @@ engine_decide_allow(struct engine *e, const struct request *req, struct verdict 
 
 	if (!ext_start(e, req, v) || !field_addr(req, 0, &a, v))
 		return;
-	if (e->allow == NULL)
+	if (e->allow == NULL) {
 		e->allow = allow_new(e->conf);
+		for (int i = 0; i < e->nchain; i++)
+			if (e->chain[i].ops->allow_entries != NULL && e->conf->ldap_allow_base[0] != '\0')
+				allow_set_source(e->allow, e->chain[i].ops->allow_entries,
+				    e->chain[i].ctx, e->conf->ldap_allow_list, e->conf->ldap_allow_refresh);
+	}
 	/* Squid sends "-" for an empty %DATA: no list named, the default one. */
 	rc = allow_match(e->allow, req->fields + 1, acl_args(req, 1), &a, err, sizeof(err));
 	if (rc < 0)

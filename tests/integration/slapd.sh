@@ -44,6 +44,8 @@
 # readable by anyone, anonymous search included.
 
 SLAPD_DIR=$T/ldap
+# cuttle's own schema (allow-list entries), from the source tree.
+SLAPD_SCHEMA=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../schema/ldap" && pwd)/cuttle.schema
 SLAPD_ROOTPW=admin-secret
 export LDAP_BASE=dc=example,dc=com
 export LDAP_PEOPLE=ou=people,dc=example,dc=com
@@ -267,6 +269,7 @@ include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/nis.schema
 include /etc/ldap/schema/inetorgperson.schema
+include $SLAPD_SCHEMA
 # ppolicy's schema is built into the 2.5 overlay (no ppolicy.schema);
 # memberof defines memberOf itself.
 modulepath /usr/lib/ldap
@@ -289,6 +292,7 @@ directory $1/db
 maxsize 67108864
 index objectClass eq
 index uid,cn,member,uniqueMember,memberUid eq
+index cuttleAllowNet eq
 
 access to attrs=userPassword
 	by anonymous auth

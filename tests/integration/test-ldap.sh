@@ -195,6 +195,28 @@ is "$(printf 'EXAMPLE%%5Cbob unixers\nbob@EXAMPLE.COM unixers\n' | grp "${PX[@]}
 is "$(printf 'al*) staff\n*)(cn=* staff\n' | grp "${GOPTS[@]}")" "ERR reason_=not_in_group|ERR reason_=not_in_group|" \
 	"group mode: filter metacharacters in names match nobody"
 
+# Allow-list entries kept in the directory (schema/ldap/cuttle.schema).
+ldapadd -x -H "$LDAP_URI_a" -D "$LDAP_ROOT_DN" -w "$SLAPD_ROOTPW" \
+	-f "$(dirname "$0")/../../schema/ldap/example-allow.ldif" > /dev/null ||
+	bail "loading schema/ldap/example-allow.ldif failed"
+DIRALLOW=$(ldap_conf dirallow "uri = $LDAP_URI_a" "allow_base = ou=allow,$LDAP_BASE" "allow_refresh = 2s")
+sed -i "s|^path = .*|path = $T/no-store/cuttle.db|" "$DIRALLOW"
+coproc A { runuser -u "$SQUID_USER" -- "$T/bin/ext_cuttle_acl" --config "$DIRALLOW" 2>/dev/null; }
+aask() { printf '%s\n' "$1" >&"${A[1]}"; IFS= read -r -t 10 R <&"${A[0]}"; }
+aask 192.0.2.5; is "$R" "OK reason_=ok" "directory allow list: IPv4 prefix (no local store needed)"
+aask 2001:db8:1::5; is "$R" "OK reason_=ok" "directory allow list: IPv6 prefix"
+aask 198.51.100.1; is "$R" "ERR reason_=not_allowed" "directory allow list: other address refused"
+printf 'dn: cn=office,ou=allow,%s\nchangetype: modify\nadd: cuttleAllowNet\ncuttleAllowNet: 198.51.100.0/24\n' "$LDAP_BASE" |
+	ldapmodify -x -H "$LDAP_URI_a" -D "$LDAP_ROOT_DN" -w "$SLAPD_ROOTPW" > /dev/null
+sleep 2.5
+aask 198.51.100.1; is "$R" "OK reason_=ok" "an entry added in the directory applies after allow_refresh"
+slapd_stop a
+sleep 2.5
+aask 198.51.100.1; is "$R" "OK reason_=ok" "directory down: the last entries stay in use"
+slapd_start a
+exec {A[1]}>&-
+wait "$A_PID" 2>/dev/null
+
 # Persistent connections: one helper, many requests, two connections
 # (searches and user binds); a server restart is bridged by reconnecting.
 ONE=$(ldap_conf one "uri = $LDAP_URI_a" "bind_dn = $LDAP_BIND_DN" "bind_password_file = $LDAP_BINDPW_FILE")
