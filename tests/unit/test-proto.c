@@ -147,6 +147,46 @@ main(void)
 		ok(strchr(r, '\n') == r + strlen(r) - 1, "long detail still one line");
 	}
 
+	/* External ACL requests. */
+	m = PROTO_CHANNEL_AUTO;
+	proto_parse_fields(&req, "10.0.0.1 office", strlen("10.0.0.1 office"), &m, 1, false);
+	ok(!req.bad && !req.has_channel && req.nfields == 2, "allow: SRC and a list");
+	is_str(req.fields[1], "office", "ACL argument kept");
+	m = PROTO_CHANNEL_AUTO;
+	proto_parse_fields(&req, "4 10.0.0.1", strlen("4 10.0.0.1"), &m, 1, false);
+	ok(!req.bad && req.has_channel && req.nfields == 1 && m == PROTO_CHANNEL_AUTO_SEEN,
+	    "allow: a leading number is a channel ID");
+	m = PROTO_CHANNEL_AUTO;
+	proto_parse_fields(&req, "J%C3%BCrgen staff%20team", strlen("J%C3%BCrgen staff%20team"), &m, 2, false);
+	is_str(req.fields[0], "J\xc3\xbcrgen", "fields are percent-decoded");
+	is_str(req.fields[1], "staff team", "ACL argument decoded");
+	m = PROTO_CHANNEL_AUTO;
+	proto_parse_fields(&req, "123 10.0.0.1", strlen("123 10.0.0.1"), &m, 2, true);
+	ok(!req.bad && !req.has_channel, "userip: numeric login, two fields: no channel");
+	proto_parse_fields(&req, "9 123 10.0.0.1", strlen("9 123 10.0.0.1"), &m, 2, true);
+	ok(!req.bad && req.has_channel && strcmp(req.fields[0], "123") == 0, "userip: three fields: channel");
+	m = PROTO_CHANNEL_AUTO;
+	proto_parse_fields(&req, "bob%00 staff", strlen("bob%00 staff"), &m, 2, false);
+	ok(req.bad, "NUL in a field is bad");
+	proto_parse_fields(&req, "", strlen(""), &m, 1, false);
+	ok(req.bad, "empty external line is bad");
+	proto_parse_fields(&req, "bob", strlen("bob"), &m, 2, false);
+	ok(req.bad && strstr(req.error, "missing") != NULL, "missing fields");
+	m = PROTO_CHANNEL_YES;
+	proto_parse_fields(&req, "5 10.0.0.1", strlen("5 10.0.0.1"), &m, 1, false);
+	is_str(reply(REASON_NOT_ALLOWED, false, NULL), "5 ERR reason_=not_allowed\n",
+	    "external ERR carries no text");
+	{
+		struct verdict v;
+		verdict_init(&v);
+		ok(verdict_add_note(&v, "group", "staff") == 0 &&
+		    verdict_add_note(&v, "group", "a b=c\"d%") == 0, "notes added");
+		is_str(v.notes, " group=staff group=a%20b%3Dc%22d%25", "note values percent-encoded");
+		for (int i = 0; i < 100; i++)
+			(void)verdict_add_note(&v, "group", "a-long-group-name");
+		ok(strlen(v.notes) < sizeof(v.notes), "notes never overflow");
+	}
+
 	ok(proto_channel_parse("auto", &m) == 0 && m == PROTO_CHANNEL_AUTO, "parse auto");
 	ok(proto_channel_parse("yes", &m) == 0 && m == PROTO_CHANNEL_YES, "parse yes");
 	ok(proto_channel_parse("maybe", &m) != 0, "parse refuses maybe");
