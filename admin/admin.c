@@ -365,3 +365,14 @@ admin_write(struct admin *a, int (*fn)(struct store *st, void *ctx, char *err,
 	store_close(st);
 	return rc;
 }
+
+int
+admin_check_comment(const char *cmd, const char *comment)
+{
+	if (strlen(comment) > ADMIN_COMMENT_MAX)
+		return admin_usage(cmd, "--comment is longer than %d bytes", ADMIN_COMMENT_MAX);
+	for (const unsigned char *p = (const unsigned char *)comment; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return admin_usage(cmd, "--comment contains a control character");
+	return 0;
+}

@@ -118,5 +118,9 @@ int admin_add_memberships(struct store *st, const char *user,
 void admin_json_string(FILE *f, const char *s);
 
 #define ADMIN_PASSWORD_MAX 1024
+#define ADMIN_COMMENT_MAX 1000
+
+/* Check a --comment: at most ADMIN_COMMENT_MAX bytes, no control characters. */
+int admin_check_comment(const char *cmd, const char *comment);
 
 #endif

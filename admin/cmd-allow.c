@@ -13,7 +13,7 @@
 
 struct entry {
 	char cidr[64];
-	char comment[256];
+	char comment[ADMIN_COMMENT_MAX + 1];
 	char expires[32];	/* "" or seconds since the epoch */
 };
 
@@ -22,6 +22,7 @@ struct allow_job {
 	struct entry *entries;
 	size_t n;
 	bool replace;
+	bool overwrite;		/* allow add: set comment and expiry again */
 	const char *del;	/* for allow del */
 };
 
@@ -61,11 +62,18 @@ put_entries(struct store *st, void *vctx, char *err, size_t errlen)
 		const struct entry *e = &job->entries[i];
 		const char *args[5] = { job->list, e->cidr, e->comment,
 		    e->expires[0] != '\0' ? e->expires : NULL, now };
-		/* Adding what is there already only refreshes it. */
-		rc = store_write(st, "INSERT INTO allow (list, cidr, comment, expires, created) "
+		/*
+		 * `allow add` of an entry that is there sets its comment and
+		 * expiry again; an import leaves what is there as it is.
+		 */
+		rc = store_write(st, job->overwrite ?
+		    "INSERT INTO allow (list, cidr, comment, expires, created) "
 		    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (list, cidr) DO UPDATE SET "
-		    "comment = excluded.comment, expires = excluded.expires", args, 5, err, errlen);
-		if (rc != STORE_OK)
+		    "comment = excluded.comment, expires = excluded.expires" :
+		    "INSERT INTO allow (list, cidr, comment, expires, created) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (list, cidr) DO NOTHING",
+		    args, 5, err, errlen);
+		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 			return EXIT_STORE;
 	}
 	return store_bump(st, "allow", err, errlen) == STORE_OK ? EXIT_DONE : EXIT_STORE;
@@ -105,7 +113,7 @@ cmd_allow_add(struct admin *a, int argc, char **argv)
 		{ NULL, NULL, NULL, NULL, NULL, 0 },
 	};
 	struct entry e;
-	struct allow_job job = { NULL, &e, 1, false, NULL };
+	struct allow_job job = { NULL, &e, 1, false, true, NULL };
 	int ex;
 
 	memset(&e, 0, sizeof(e));
@@ -114,8 +122,8 @@ cmd_allow_add(struct admin *a, int argc, char **argv)
 	    (ex = canonical("allow add", NULL, pos[0], e.cidr)) != 0 ||
 	    (ex = expiry("allow add", expires, e.expires)) != 0)
 		return ex;
-	if (comment != NULL && strlen(comment) >= sizeof(e.comment))
-		return admin_usage("allow add", "--comment is longer than %zu bytes", sizeof(e.comment) - 1);
+	if (comment != NULL && (ex = admin_check_comment("allow add", comment)) != 0)
+		return ex;
 	snprintf(e.comment, sizeof(e.comment), "%s", comment != NULL ? comment : "");
 	job.list = list;
 	if ((ex = admin_write(a, put_entries, &job)) == EXIT_DONE)
@@ -149,7 +157,7 @@ cmd_allow_del(struct admin *a, int argc, char **argv)
 		{ NULL, NULL, NULL, NULL, NULL, 0 },
 	};
 	char cidr[64];
-	struct allow_job job = { NULL, NULL, 0, false, cidr };
+	struct allow_job job = { NULL, NULL, 0, false, false, cidr };
 	int ex;
 
 	if ((ex = admin_parse("allow del", argc, argv, opts, pos, 1, 1)) != 0 ||
@@ -307,7 +315,7 @@ cmd_allow_import(struct admin *a, int argc, char **argv)
 		{ "--replace", NULL, &replace, NULL, NULL, 0 },
 		{ NULL, NULL, NULL, NULL, NULL, 0 },
 	};
-	struct allow_job job = { NULL, NULL, 0, false, NULL };
+	struct allow_job job = { NULL, NULL, 0, false, false, NULL };
 	int ex;
 
 	if ((ex = admin_parse("allow import", argc, argv, opts, pos, 1, 1)) != 0 ||

@@ -51,7 +51,8 @@ cmd_group_add(struct admin *a, int argc, char **argv)
 	int ex;
 
 	if ((ex = admin_parse("group add", argc, argv, opts, pos, 1, 1)) != 0 ||
-	    (ex = admin_check_name("group add", "group", pos[0])) != 0)
+	    (ex = admin_check_name("group add", "group", pos[0])) != 0 ||
+	    (comment != NULL && (ex = admin_check_comment("group add", comment)) != 0))
 		return ex;
 	job.name = pos[0];
 	job.comment = comment;

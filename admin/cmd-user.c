@@ -8,7 +8,6 @@
 #include "backend.h"
 #include "pwhash.h"
 
-#define COMMENT_MAX 1000
 
 /* Options the user commands share; each command says which it takes. */
 struct user_opts {
@@ -200,16 +199,6 @@ print_generated(char generated[static ADMIN_PASSWORD_MAX + 1], bool stored)
 	pwhash_zero(generated, ADMIN_PASSWORD_MAX + 1);
 }
 
-static int
-check_comment(const char *cmd, const char *comment)
-{
-	if (strlen(comment) > COMMENT_MAX)
-		return admin_usage(cmd, "--comment is longer than %d bytes", COMMENT_MAX);
-	for (const unsigned char *p = (const unsigned char *)comment; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return admin_usage(cmd, "--comment contains a control character");
-	return 0;
-}
 
 int
 cmd_user_add(struct admin *a, int argc, char **argv)
@@ -230,7 +219,7 @@ cmd_user_add(struct admin *a, int argc, char **argv)
 		return ex;
 	if (o.expires != NULL && util_parse_expiry(o.expires, &expires, &why) != 0)
 		return admin_usage("user add", "--expires %s: %s", o.expires, why);
-	if (o.comment != NULL && (ex = check_comment("user add", o.comment)) != 0)
+	if (o.comment != NULL && (ex = admin_check_comment("user add", o.comment)) != 0)
 		return ex;
 	if ((st = admin_open_store(a, &ex)) == NULL)
 		return ex;
@@ -459,7 +448,7 @@ cmd_user_set(struct admin *a, int argc, char **argv)
 		    util_parse_expiry(o.expires, &ctx.expires, &why) != 0)
 			return admin_usage("user set", "--expires %s: %s (or never)", o.expires, why);
 	}
-	if (o.comment != NULL && (ex = check_comment("user set", o.comment)) != 0)
+	if (o.comment != NULL && (ex = admin_check_comment("user set", o.comment)) != 0)
 		return ex;
 	ctx.comment = o.comment;
 	return change_user(a, "user set", o.name, do_set, &ctx, "updated user");

@@ -9,6 +9,7 @@
 
 #include "helper.h"
 #include "log.h"
+#include "netlist.h"
 
 /* Room for one full line plus what arrives behind it. */
 #define INBUF (4 * PROTO_WIRE_MAX)
@@ -90,6 +91,43 @@ strip_login(const struct helper_opts *opts, struct request *req)
 	req->field_lens[0] = len;
 }
 
+/* Copy the i-th space-separated token of line into buf. */
+static bool
+token(const char *line, size_t len, int i, char *buf, size_t size)
+{
+	const char *p = line, *end = line + len;
+
+	for (;;) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t n = (size_t)((sp != NULL ? sp : end) - p);
+		if (i-- == 0) {
+			if (n >= size)
+				return false;
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return true;
+		}
+		if (sp == NULL)
+			return false;
+		p = sp + 1;
+	}
+}
+
+/* userip in auto mode: "ID LOGIN SRC [-]" rather than "LOGIN SRC [-]"? */
+static bool
+userip_has_channel(const char *line, size_t len)
+{
+	char t0[PROTO_CHANNEL_MAX + 2], t1[64], t2[64];
+	struct netaddr a;
+
+	if (!token(line, len, 0, t0, sizeof(t0)) || t0[0] == '\0' ||
+	    strspn(t0, "0123456789") != strlen(t0))
+		return false;
+	if (token(line, len, 1, t1, sizeof(t1)) && netaddr_parse(t1, &a) == 0)
+		return false;
+	return token(line, len, 2, t2, sizeof(t2)) && netaddr_parse(t2, &a) == 0;
+}
+
 static void
 parse(const struct helper_opts *opts, struct request *req, const char *line,
     size_t len, enum proto_channel *mode)
@@ -107,7 +145,20 @@ parse(const struct helper_opts *opts, struct request *req, const char *line,
 		strip_login(opts, req);
 		return;
 	case HELPER_USERIP:
-		proto_parse_fields(req, line, len, mode, 2, true);
+		if (*mode == PROTO_CHANNEL_AUTO || *mode == PROTO_CHANNEL_AUTO_SEEN) {
+			/*
+			 * "LOGIN SRC", and Squid may add "-" for an empty
+			 * %DATA: where the address stands tells whether a
+			 * leading number is a channel ID or a numeric login.
+			 */
+			enum proto_channel m = userip_has_channel(line, len) ?
+			    PROTO_CHANNEL_YES : PROTO_CHANNEL_NO;
+			proto_parse_fields(req, line, len, &m, 2, false);
+			if (m == PROTO_CHANNEL_YES)
+				*mode = PROTO_CHANNEL_AUTO_SEEN;
+			return;
+		}
+		proto_parse_fields(req, line, len, mode, 2, false);
 		return;
 	}
 }

@@ -74,10 +74,10 @@ is "$(status 'carol:carol-pw' --interface 127.0.0.3)" 200 "network removed: 200 
 
 # The userip mode of ext_cuttle_acl, and bad input, directly.
 CUTTLE user net add carol 10.0.0.0/8 2>/dev/null
-out=$(printf 'carol 10.1.2.3\ncarol 11.0.0.1\nbob 11.0.0.1\ncarol -\n7 carol 10.9.9.9\n' |
+out=$(printf 'carol 10.1.2.3\ncarol 11.0.0.1\nbob 11.0.0.1\ncarol -\n7 carol 10.9.9.9\n0 carol 11.1.1.1 -\n123 10.1.1.1 -\n' |
 	runuser -u "$SQUID_USER" -- $EXT --mode userip 2>/dev/null | tr '\n' '|')
-is "$out" "OK reason_=ok|ERR reason_=ip_not_allowed|OK reason_=ok|BH reason_=bad_request bad request: '-' is not an IP address|7 OK reason_=ok|" \
-	"userip mode: inside, outside, unbound, '-', channel ID"
+is "$out" "OK reason_=ok|ERR reason_=ip_not_allowed|OK reason_=ok|BH reason_=bad_request bad request: '-' is not an IP address|7 OK reason_=ok|0 ERR reason_=ip_not_allowed|OK reason_=ok|" \
+	"userip mode: inside, outside, unbound, '-', channel IDs (with Squid's trailing '-'), numeric login"
 out=$(printf '127.0.0.1\n-\ngarbage\n10.0.0.1/8\n1 ::ffff:127.0.0.1\n\n' |
 	runuser -u "$SQUID_USER" -- $EXT 2>/dev/null | cut -d' ' -f1-2 | tr '\n' '|')
 is "$out" "ERR reason_=not_allowed|BH reason_=bad_request|BH reason_=bad_request|BH reason_=bad_request|1 ERR|BH reason_=bad_request|" \
@@ -85,6 +85,18 @@ is "$out" "ERR reason_=not_allowed|BH reason_=bad_request|BH reason_=bad_request
 CUTTLE allow add 127.0.0.1 2>/dev/null
 out=$(printf '::ffff:127.0.0.1\n' | runuser -u "$SQUID_USER" -- $EXT 2>/dev/null)
 is "$out" "OK reason_=ok" "IPv4-mapped IPv6 matches the IPv4 entry"
+
+# A running helper sees CLI changes within a second, and expiries on time.
+coproc X { runuser -u "$SQUID_USER" -- $EXT 2>/dev/null; }
+xask() { printf '%s\n' "$1" >&"${X[1]}"; IFS= read -r -t 10 R <&"${X[0]}"; }
+xask 127.0.0.9; is "$R" "ERR reason_=not_allowed" "running helper: not yet allowed"
+CUTTLE allow add 127.0.0.9 --expires "$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)" 2>/dev/null
+sleep 0.5
+xask 127.0.0.9; is "$R" "OK reason_=ok" "running helper: an entry added by the CLI applies within a second"
+sleep 3.5
+xask 127.0.0.9; is "$R" "ERR reason_=not_allowed" "running helper: the entry stops matching at its expiry"
+exec {X[1]}>&-
+wait "$X_PID" 2>/dev/null
 
 # Bulk import: 100,000 entries, all or nothing, fast lookups.
 python3 - "$T/big.txt" <<'PY' 2>/dev/null || awk 'BEGIN { for (i = 0; i < 100000; i++) printf "10.%d.%d.%d\n", int(i/65536), int(i/256)%256, i%256 }' > "$T/big.txt"
