@@ -352,8 +352,14 @@ connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
 	rc = ldap_connect(ld);
 	if (rc != LDAP_SUCCESS) {
 		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-		/* A TLS failure on ldaps:// is misconfiguration, not an outage. */
-		br = fail(ctx, i, rc, "cannot connect", diag, op);
+		/*
+		 * A TLS failure on ldaps:// is misconfiguration, not an outage,
+		 * but libldap reports both as "can't contact": say what to check.
+		 */
+		br = fail(ctx, i, rc, strncmp(ctx->servers[i].uri, "ldaps://", 8) == 0 ?
+		    "cannot connect (down, or its certificate not trusted: check [ldap] "
+		    "ca_file and that the certificate names this host)" : "cannot connect",
+		    diag, op);
 		if (diag != NULL && strstr(diag, "TLS") != NULL)
 			br = BACKEND_ERROR;
 		goto out;
