@@ -108,15 +108,69 @@ prepare_dir(const char *dir, gid_t gid, const char *group)
 	return own(dir, gid, DIR_MODE);
 }
 
+/* Fix the group and mode of a database and its WAL files. */
+static int
+own_db(const char *path, gid_t gid)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char file[4096];
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+		if (access(file, F_OK) == 0 && own(file, gid, FILE_MODE) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Create or migrate one database of the store. Returns the version it
+ * started from, or -1 after saying why. With st_r, the store stays open.
+ */
+static int
+init_db(const char *path, const struct store_migration *schema, gid_t gid,
+    long long busy, struct store **st_r)
+{
+	struct store *st;
+	char err[512];
+	int from;
+
+	if (store_open_schema(path, schema, STORE_CREATE, busy, &st, err, sizeof(err)) != STORE_OK) {
+		admin_err("%s", err);
+		return -1;
+	}
+	from = store_migrate(st, err, sizeof(err));
+	if (from < 0)
+		admin_err("%s", err);
+	/* The WAL files exist while a connection is open: fix them now too. */
+	if (from >= 0 && own_db(path, gid) != 0)
+		from = -1;
+	if (from >= 0 && st_r != NULL)
+		*st_r = st;
+	else
+		store_close(st);
+	return from;
+}
+
+static void
+report(const char *path, int from, int to)
+{
+	if (from == 0)
+		printf("initialised %s (schema version %d)\n", path, to);
+	else if (from < to)
+		printf("migrated %s from schema version %d to %d\n", path, from, to);
+	else
+		printf("%s is up to date (schema version %d)\n", path, from);
+}
+
 int
 cmd_init(struct admin *a, int argc, char **argv)
 {
-	char *path = a->conf->store_path, *dircopy, err[512], file[4096];
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char *path = a->conf->store_path, *dircopy, audit[4096];
 	struct group *gr;
-	struct store *st;
+	struct store *st = NULL;
 	gid_t gid;
-	int from, rc;
+	int from, afrom, rc;
 
 	if (argc > 1)
 		return admin_usage("init", "unexpected argument '%s'", argv[1]);
@@ -135,33 +189,18 @@ cmd_init(struct admin *a, int argc, char **argv)
 	if (rc != 0)
 		return EXIT_STORE;
 
-	if (store_open(path, STORE_CREATE, a->conf->busy_timeout, &st, err,
-	    sizeof(err)) != STORE_OK) {
-		admin_err("%s", err);
+	if ((from = init_db(path, store_migrations, gid, a->conf->busy_timeout, &st)) < 0)
 		return EXIT_STORE;
-	}
-	from = store_migrate(st, err, sizeof(err));
-	if (from < 0) {
-		admin_err("%s", err);
-		store_close(st);
-		return EXIT_STORE;
-	}
 	rc = admin_refresh_dummy(a, st);
-	/* The WAL files exist while a connection is open: fix them now too. */
-	for (size_t i = 0; rc == 0 && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
-		if (access(file, F_OK) == 0 && own(file, gid, FILE_MODE) != 0)
-			rc = EXIT_STORE;
-	}
+	if (rc == 0 && own_db(path, gid) != 0)
+		rc = EXIT_STORE;
 	store_close(st);
 	if (rc != 0)
 		return rc;
-	if (from == 0)
-		printf("initialised %s (schema version %d)\n", path, store_schema_version());
-	else if (from < store_schema_version())
-		printf("migrated %s from schema version %d to %d\n", path, from,
-		    store_schema_version());
-	else
-		printf("%s is up to date (schema version %d)\n", path, from);
+	report(path, from, store_schema_version());
+	conf_audit_path(a->conf, audit, sizeof(audit));
+	if ((afrom = init_db(audit, audit_migrations, gid, a->conf->busy_timeout, NULL)) < 0)
+		return EXIT_STORE;
+	report(audit, afrom, 1);
 	return EXIT_DONE;
 }

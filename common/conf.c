@@ -30,6 +30,8 @@ conf_new(void)
 	conf->squid_group = xstrdup(SQUID_GROUP);
 	conf->username_case = CONF_CASE_FOLD;
 	conf->busy_timeout = 2;
+	conf->audit_path = xstrdup("");
+	conf->audit_retention = 90 * 86400;
 	conf->opslimit = pwhash_default_opslimit();
 	conf->memlimit = pwhash_default_memlimit();
 	conf->backends[0] = CONF_BACKEND_SQLITE;
@@ -73,6 +75,7 @@ conf_free(struct conf *conf)
 		return;
 	free(conf->store_path);
 	free(conf->squid_group);
+	free(conf->audit_path);
 	free(conf->ldap_uri);
 	free(conf->ldap_base);
 	free(conf->ldap_filter);
@@ -101,6 +104,21 @@ replace(char **slot, const char *value)
 {
 	free(*slot);
 	*slot = xstrdup(value);
+}
+
+const char *
+conf_audit_path(const struct conf *conf, char *buf, size_t size)
+{
+	const char *slash;
+
+	if (conf->audit_path[0] != '\0') {
+		snprintf(buf, size, "%s", conf->audit_path);
+		return buf;
+	}
+	slash = strrchr(conf->store_path, '/');
+	snprintf(buf, size, "%.*s/audit.db", slash != NULL ? (int)(slash - conf->store_path) : 0,
+	    conf->store_path);
+	return buf;
 }
 
 bool
@@ -353,6 +371,27 @@ conf_set(struct conf *conf, const char *section, const char *key,
 		return -1;
 	} else if (strcmp(section, "ldap") == 0) {
 		return set_ldap(conf, key, value, error_r);
+	} else if (strcmp(section, "audit") == 0) {
+		if (strcmp(key, "path") == 0) {
+			if (*value != '/' && *value != '\0') {
+				*error_r = "path must be absolute";
+				return -1;
+			}
+			replace(&conf->audit_path, value);
+			return 0;
+		}
+		if (strcmp(key, "retention") == 0) {
+			if (util_parse_duration(value, &n, error_r) != 0)
+				return -1;
+			if (n < 3600) {
+				*error_r = "retention must be at least 1h";
+				return -1;
+			}
+			conf->audit_retention = n;
+			return 0;
+		}
+		*error_r = "unknown key";
+		return -1;
 	} else {
 		*error_r = "unknown section";
 		return -1;
@@ -415,8 +454,9 @@ conf_load(struct conf *conf, const char *path, bool required, char *err,
 			*close = '\0';
 			snprintf(section, sizeof(section), "%s", trim(p + 1));
 			if (strcmp(section, "store") != 0 && strcmp(section, "hash") != 0 &&
-			    strcmp(section, "auth") != 0 && strcmp(section, "ldap") != 0) {
-				snprintf(err, errlen, "%s:%u: unknown section [%.40s] (known: [store], [hash], [auth], [ldap])",
+			    strcmp(section, "auth") != 0 && strcmp(section, "ldap") != 0 &&
+			    strcmp(section, "audit") != 0) {
+				snprintf(err, errlen, "%s:%u: unknown section [%.40s] (known: [store], [hash], [auth], [ldap], [audit])",
 				    path, lineno, section);
 				rc = -1;
 				break;

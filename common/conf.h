@@ -31,6 +31,9 @@ struct conf {
 	char *squid_group;
 	enum conf_case username_case;
 	long long busy_timeout;		/* seconds */
+	/* [audit] */
+	char *audit_path;		/* "": audit.db beside the store */
+	long long audit_retention;	/* seconds */
 	/* [hash] */
 	unsigned long long opslimit;
 	size_t memlimit;
@@ -74,6 +77,9 @@ struct conf {
 /* Parse "sub"/"one"/"base" and "never"/"search"/"find"/"always". 0 or -1. */
 int conf_parse_scope(const char *value, enum conf_scope *scope_r) WUR;
 int conf_parse_deref(const char *value, enum conf_deref *deref_r) WUR;
+
+/* audit.db's path: [audit] path, or audit.db beside cuttle.db. Into buf. */
+const char *conf_audit_path(const struct conf *conf, char *buf, size_t size);
 
 /* True if backend b is in the chain. */
 bool conf_uses(const struct conf *conf, enum conf_backend b);

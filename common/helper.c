@@ -163,10 +163,45 @@ parse(const struct helper_opts *opts, struct request *req, const char *line,
 	}
 }
 
+/* Record the decision: who, from where, what. */
+static void
+record(struct audit *audit, const struct helper_opts *opts, const struct request *req,
+    const struct verdict *v)
+{
+	const char *user = NULL, *client = NULL;
+	size_t user_len = 0;
+
+	if (audit == NULL)
+		return;
+	switch (opts->mode) {
+	case HELPER_BASIC:
+		user = req->user;
+		user_len = req->user_len;
+		if (opts->client_field >= 0 && opts->client_field < req->nextras)
+			client = req->extras[opts->client_field];
+		break;
+	case HELPER_ALLOW:
+		if (req->nfields > 0)
+			client = req->fields[0];
+		break;
+	case HELPER_GROUP:
+	case HELPER_USERIP:
+		if (req->nfields > 0) {
+			user = req->fields[0];
+			user_len = req->field_lens[0];
+		}
+		if (opts->mode == HELPER_USERIP && req->nfields > 1)
+			client = req->fields[1];
+		break;
+	}
+	audit_record(audit, user, user_len, client, v);
+	audit_flush(audit, false);
+}
+
 /* Decide one parsed request and answer it. */
 static int
-answer(struct engine *engine, const struct helper_opts *opts, struct request *req,
-    int outfd)
+answer(struct engine *engine, const struct helper_opts *opts, struct audit *audit,
+    struct request *req, int outfd)
 {
 	struct verdict v;
 	char reply[PROTO_LINE_MAX];
@@ -184,16 +219,18 @@ answer(struct engine *engine, const struct helper_opts *opts, struct request *re
 	len = proto_format_reply(reply, sizeof(reply), req, &v);
 	rc = write_all(outfd, reply, len);
 	log_verdict(req, &v);
-	if (rc == 0)
+	if (rc == 0) {
 		engine_after_reply(engine, req, &v);
+		record(audit, opts, req, &v);
+	}
 	pwhash_zero(&v, sizeof(v));
 	proto_request_clear(req);
 	return rc;
 }
 
 int
-helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
-    int outfd)
+helper_run(struct engine *engine, const struct helper_opts *opts,
+    struct audit *audit, int infd, int outfd)
 {
 	static char buf[INBUF];
 	static struct request req;
@@ -216,7 +253,7 @@ helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
 					    mode, opts->nextras);
 				else
 					parse(opts, &req, buf + start, len, &mode);
-				if (answer(engine, opts, &req, outfd) != 0)
+				if (answer(engine, opts, audit, &req, outfd) != 0)
 					goto out_closed;
 			}
 			pwhash_zero(buf + start, len);
@@ -233,7 +270,7 @@ helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
 			proto_parse_overlong(&req, buf + start, end - start,
 			    mode, opts->nextras);
 			req.external = opts->mode != HELPER_BASIC;
-			if (answer(engine, opts, &req, outfd) != 0)
+			if (answer(engine, opts, audit, &req, outfd) != 0)
 				goto out_closed;
 			discarding = true;
 		}
@@ -246,6 +283,14 @@ helper_run(struct engine *engine, const struct helper_opts *opts, int infd,
 			/* Clear the bytes the move left behind: they held secrets. */
 			pwhash_zero(buf + end, start);
 			start = 0;
+		}
+		/* Idle with records pending: write them when due, not never. */
+		if (audit != NULL && audit_due_ms(audit) >= 0) {
+			struct pollfd p = { .fd = infd, .events = POLLIN };
+			if (poll(&p, 1, audit_due_ms(audit)) == 0) {
+				audit_flush(audit, false);
+				continue;
+			}
 		}
 		ssize_t n = read(infd, buf + end, INBUF - end);
 		if (n < 0) {

@@ -2,6 +2,7 @@
 #ifndef CUTTLE_HELPER_H
 #define CUTTLE_HELPER_H
 
+#include "audit.h"
 #include "engine.h"
 #include "proto.h"
 
@@ -23,11 +24,12 @@ struct helper_opts {
 
 /*
  * Read request lines from infd, decide each with engine, write one reply
- * per line to outfd (flushed per reply). Returns the exit status: 0 at EOF,
- * 1 if the replies can no longer be written.
+ * per line to outfd (flushed per reply), and record each decision in
+ * audit (may be NULL) once the reply is out. Returns the exit status: 0 at
+ * EOF, 1 if the replies can no longer be written.
  */
 int helper_run(struct engine *engine, const struct helper_opts *opts,
-    int infd, int outfd);
+    struct audit *audit, int infd, int outfd);
 
 /*
  * Count the fields of a --key-extras format ("%>a %un" → 2) and find the

@@ -13,6 +13,7 @@
 #include "store.h"
 
 struct store {
+	const struct store_migration *schema;
 	sqlite3 *db;
 	char *path;
 	bool readonly;
@@ -21,14 +22,20 @@ struct store {
 	ino_t ino;
 };
 
-int
-store_schema_version(void)
+static int
+schema_version(const struct store_migration *schema)
 {
 	int v = 0;
 
-	for (const struct store_migration *m = store_migrations; m->sql != NULL; m++)
+	for (const struct store_migration *m = schema; m->sql != NULL; m++)
 		v = m->version;
 	return v;
+}
+
+int
+store_schema_version(void)
+{
+	return schema_version(store_migrations);
 }
 
 /* Map an SQLite error to a status and a message naming the store. */
@@ -92,6 +99,15 @@ int
 store_open(const char *path, enum store_mode mode, long long busy_timeout_s,
     struct store **store_r, char *err, size_t errlen)
 {
+	return store_open_schema(path, store_migrations, mode, busy_timeout_s, store_r,
+	    err, errlen);
+}
+
+int
+store_open_schema(const char *path, const struct store_migration *schema,
+    enum store_mode mode, long long busy_timeout_s, struct store **store_r,
+    char *err, size_t errlen)
+{
 	struct store *store;
 	struct stat st;
 	int flags, rc, v;
@@ -126,6 +142,7 @@ store_open(const char *path, enum store_mode mode, long long busy_timeout_s,
 		return STORE_EIO;
 	}
 	store->busy_ms = (int)(busy_timeout_s * 1000);
+	store->schema = schema;
 	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (mode == STORE_CREATE)
 		flags |= SQLITE_OPEN_CREATE;
@@ -155,15 +172,15 @@ store_open(const char *path, enum store_mode mode, long long busy_timeout_s,
 		store_close(store);
 		return rc;
 	}
-	if (mode != STORE_CREATE && v != store_schema_version()) {
+	if (mode != STORE_CREATE && v != schema_version(schema)) {
 		if (v == 0)
 			snprintf(err, errlen, "%s: not a cuttle store yet (run `cuttle init`)", path);
-		else if (v < store_schema_version())
+		else if (v < schema_version(schema))
 			snprintf(err, errlen, "%s: schema version %d is older than this cuttle's %d (run `cuttle init` to migrate)",
-			    path, v, store_schema_version());
+			    path, v, schema_version(schema));
 		else
 			snprintf(err, errlen, "%s: schema version %d is newer than this cuttle's %d (upgrade cuttle)",
-			    path, v, store_schema_version());
+			    path, v, schema_version(schema));
 		store_close(store);
 		return STORE_ESCHEMA;
 	}
@@ -218,12 +235,12 @@ store_migrate(struct store *store, char *err, size_t errlen)
 		return rc;
 	if ((rc = user_version(store, &from, err, errlen)) != STORE_OK)
 		return rc;
-	if (from > store_schema_version()) {
+	if (from > schema_version(store->schema)) {
 		snprintf(err, errlen, "%s: schema version %d is newer than this cuttle's %d (upgrade cuttle)",
-		    store->path, from, store_schema_version());
+		    store->path, from, schema_version(store->schema));
 		return STORE_ESCHEMA;
 	}
-	for (const struct store_migration *m = store_migrations; m->sql != NULL; m++) {
+	for (const struct store_migration *m = store->schema; m->sql != NULL; m++) {
 		if ((rc = store_begin(store, err, errlen)) != STORE_OK)
 			return rc;
 		/* Re-read inside the transaction: another init may have won. */

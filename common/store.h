@@ -18,7 +18,8 @@ struct store_migration {
 	const char *name;
 	const char *sql;
 };
-extern const struct store_migration store_migrations[];
+extern const struct store_migration store_migrations[];	/* cuttle.db */
+extern const struct store_migration audit_migrations[];	/* audit.db */
 
 /* The schema version this build writes and reads. */
 int store_schema_version(void);
@@ -47,6 +48,10 @@ enum store_mode {
  */
 int store_open(const char *path, enum store_mode mode, long long busy_timeout_s,
     struct store **store_r, char *err, size_t errlen) WUR;
+/* The same for another database of the store (audit.db) and its schema. */
+int store_open_schema(const char *path, const struct store_migration *schema,
+    enum store_mode mode, long long busy_timeout_s, struct store **store_r,
+    char *err, size_t errlen) WUR;
 void store_close(struct store *store);
 
 /*

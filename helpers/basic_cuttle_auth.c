@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "engine.h"
 #include "helper.h"
@@ -24,6 +25,7 @@ main(int argc, char **argv)
 	struct helper_opts opts = { PROTO_CHANNEL_AUTO, 0, -1, HELPER_BASIC, false, false };
 	struct conf *conf = conf_new();
 	struct engine *engine;
+	struct audit *audit;
 	bool debug = false;
 	char err[512];
 	int bad;
@@ -50,7 +52,9 @@ main(int argc, char **argv)
 		log_error("%s; answering BH to every request until fixed", err);
 	engine = engine_new(conf, bad != 0 ? err : NULL);
 	engine_set_client_field(engine, opts.client_field);
-	bad = helper_run(engine, &opts, STDIN_FILENO, STDOUT_FILENO);
+	audit = audit_new(conf, "basic_cuttle_auth");
+	bad = helper_run(engine, &opts, audit, STDIN_FILENO, STDOUT_FILENO);
+	audit_free(audit);
 	engine_free(engine);
 	return bad;
 }

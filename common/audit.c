@@ -1,0 +1,255 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "audit.h"
+#include "log.h"
+#include "store.h"
+
+/* Old records are pruned by a helper at most this often (ms). */
+#define PRUNE_EVERY_MS (3600 * 1000)
+
+struct pending {
+	int64_t first, last;
+	uint64_t count;
+	char user[65];
+	char client[64];
+	enum result result;
+	enum reason reason;
+	char backend[16];
+	unsigned flags;
+	uint64_t latency_us;
+	char detail[160];
+};
+
+struct audit {
+	char path[4096];
+	char helper[32];
+	long long retention;
+	struct store *store;
+	bool warned;
+	struct pending *p;
+	size_t n;
+	int64_t oldest;		/* when the oldest pending record was made */
+	int64_t pruned_at;
+	uint64_t dropped;
+};
+
+int64_t
+audit_now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+struct audit *
+audit_new(const struct conf *conf, const char *helper)
+{
+	struct audit *au = calloc(1, sizeof(*au));
+
+	if (au == NULL || (au->p = calloc(AUDIT_PENDING_MAX, sizeof(*au->p))) == NULL)
+		abort();
+	conf_audit_path(conf, au->path, sizeof(au->path));
+	snprintf(au->helper, sizeof(au->helper), "%s", helper);
+	au->retention = conf->audit_retention;
+	return au;
+}
+
+void
+audit_free(struct audit *au)
+{
+	if (au == NULL)
+		return;
+	audit_flush(au, true);
+	store_close(au->store);
+	free(au->p);
+	free(au);
+}
+
+static bool
+same(const struct pending *p, const char *user, const char *client,
+    const struct verdict *v)
+{
+	return p->result == v->result && p->reason == v->reason && p->flags == v->flags &&
+	    strcmp(p->user, user) == 0 && strcmp(p->client, client) == 0 &&
+	    strcmp(p->backend, v->backend) == 0;
+}
+
+void
+audit_record(struct audit *au, const char *user, size_t user_len,
+    const char *client, const struct verdict *v)
+{
+	char name[65];
+	int64_t now = audit_now_ms();
+	struct pending *p;
+
+	util_printable(name, sizeof(name), user != NULL ? user : "", user != NULL ? user_len : 0, 64);
+	if (client == NULL)
+		client = "";
+	/* Identical decisions within one flush interval: one row, counted. */
+	for (size_t i = au->n; i-- > 0;) {
+		p = &au->p[i];
+		if (same(p, name, client, v)) {
+			p->count++;
+			p->last = now;
+			if (v->latency_us > p->latency_us)
+				p->latency_us = v->latency_us;
+			return;
+		}
+	}
+	if (au->n == AUDIT_PENDING_MAX) {
+		au->dropped++;
+		return;
+	}
+	p = &au->p[au->n++];
+	memset(p, 0, sizeof(*p));
+	p->first = p->last = now;
+	p->count = 1;
+	snprintf(p->user, sizeof(p->user), "%s", name);
+	util_printable(p->client, sizeof(p->client), client, strlen(client), 63);
+	p->result = v->result;
+	p->reason = v->reason;
+	snprintf(p->backend, sizeof(p->backend), "%s", v->backend);
+	p->flags = v->flags;
+	p->latency_us = v->latency_us;
+	util_printable(p->detail, sizeof(p->detail), v->detail, strlen(v->detail), 159);
+	if (au->n == 1)
+		au->oldest = now;
+}
+
+int
+audit_due_ms(const struct audit *au)
+{
+	int64_t left;
+
+	if (au->n == 0)
+		return -1;
+	left = au->oldest + AUDIT_FLUSH_MS - audit_now_ms();
+	return left < 0 ? 0 : (int)left;
+}
+
+static void
+flags_text(unsigned flags, char *buf, size_t size)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ VERDICT_F_CACHE, "cache" }, { VERDICT_F_STALE, "stale" },
+		{ VERDICT_F_REPEAT, "repeat" }, { VERDICT_F_CHECK, "check" },
+	};
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((flags & names[i].bit) && o < size)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o > 0 ? "," : "", names[i].name);
+}
+
+static void
+warn_once(struct audit *au, const char *what)
+{
+	if (!au->warned)
+		log_warn("audit log %s: %s; decisions are not recorded until it is fixed "
+		    "(records dropped are counted)", au->path, what);
+	au->warned = true;
+}
+
+/* Write the pending records in one transaction; false if they could not be. */
+static bool
+write_pending(struct audit *au)
+{
+	char err[512], first[24], last[24], count[24], lat[24], flags[64];
+	int rc;
+
+	if (au->store == NULL) {
+		rc = store_open_schema(au->path, audit_migrations, STORE_READ, 0, &au->store,
+		    err, sizeof(err));
+		if (rc != STORE_OK) {
+			warn_once(au, err);
+			return false;
+		}
+		if (store_readonly(au->store)) {
+			warn_once(au, "read-only");
+			store_close(au->store);
+			au->store = NULL;
+			return false;
+		}
+	}
+	/* Never wait for another writer: a busy store keeps them pending. */
+	if (store_begin(au->store, err, sizeof(err)) != STORE_OK)
+		return false;
+	for (size_t i = 0; i < au->n; i++) {
+		const struct pending *p = &au->p[i];
+		const char *args[12] = { first, last, count, au->helper, p->user, p->client,
+		    result_name(p->result), reason_name(p->reason), p->backend, flags, lat,
+		    p->detail };
+		snprintf(first, sizeof(first), "%lld", (long long)p->first);
+		snprintf(last, sizeof(last), "%lld", (long long)p->last);
+		snprintf(count, sizeof(count), "%llu", (unsigned long long)p->count);
+		snprintf(lat, sizeof(lat), "%llu", (unsigned long long)p->latency_us);
+		flags_text(p->flags, flags, sizeof(flags));
+		if (store_write(au->store, "INSERT INTO decisions (first, last, count, helper, user, "
+		    "client, result, reason, backend, flags, latency_us, detail) VALUES "
+		    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", args, 12, err,
+		    sizeof(err)) != STORE_OK) {
+			store_rollback(au->store);
+			warn_once(au, err);
+			store_close(au->store);
+			au->store = NULL;
+			return false;
+		}
+	}
+	if (store_commit(au->store, err, sizeof(err)) != STORE_OK)
+		return false;
+	au->warned = false;
+	return true;
+}
+
+/* Delete records older than the retention, once an hour at most. */
+static void
+prune(struct audit *au, int64_t now)
+{
+	char before[24], err[256];
+	const char *args[1] = { before };
+	int rc;
+
+	if (au->store == NULL || now - au->pruned_at < PRUNE_EVERY_MS)
+		return;
+	au->pruned_at = now;
+	snprintf(before, sizeof(before), "%lld", (long long)(now - au->retention * 1000));
+	rc = store_write(au->store, "DELETE FROM decisions WHERE last < ?1", args, 1, err, sizeof(err));
+	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+		log_debug("audit prune: %s", err);
+}
+
+void
+audit_flush(struct audit *au, bool force)
+{
+	int64_t now = audit_now_ms();
+
+	if (au->n == 0 || (!force && now - au->oldest < AUDIT_FLUSH_MS))
+		return;
+	if (write_pending(au)) {
+		au->n = 0;
+		prune(au, now);
+		return;
+	}
+	/*
+	 * Not written: keep them a while (the store may just be busy), but
+	 * never let a broken store hold more than a few flush intervals.
+	 */
+	if (force || now - au->oldest > 10 * AUDIT_FLUSH_MS) {
+		for (size_t i = 0; i < au->n; i++)
+			au->dropped += au->p[i].count;
+		au->n = 0;
+	}
+}
+
+uint64_t
+audit_dropped(const struct audit *au)
+{
+	return au->dropped;
+}
