@@ -191,6 +191,30 @@ admin_new_password(enum pw_source src, const char *user, char *buf,
 }
 
 int
+admin_read_password(enum pw_source src, const char *user, char *buf, size_t size,
+    size_t *len_r)
+{
+	char text[UTIL_NAME_MAX + 32];
+	int fd, rc;
+
+	if (src == PW_STDIN)
+		return admin_new_password(PW_STDIN, user, buf, size, len_r);
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		admin_err("no terminal to ask for the password on: use --password-stdin");
+		return EXIT_USAGE;
+	}
+	snprintf(text, sizeof(text), "Password for %s: ", user);
+	rc = prompt(fd, text, buf, size, len_r);
+	close(fd);
+	if (rc < 0) {
+		admin_err("reading the password from the terminal failed");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
 admin_refresh_dummy(struct admin *a, struct store *st)
 {
 	char cur[PWHASH_STR_MAX], fresh[PWHASH_STR_MAX], rnd[32], err[512];

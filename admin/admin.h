@@ -14,6 +14,7 @@ enum { EXIT_DONE = 0, EXIT_NO = 1, EXIT_USAGE = 2, EXIT_STORE = 3 };
 struct admin {
 	struct conf *conf;
 	const char *config_path;
+	bool config_required;	/* given with --config */
 };
 
 struct admin_cmd {
@@ -21,6 +22,7 @@ struct admin_cmd {
 	const char *args;	/* "NAME [--password-stdin | --generate] ..." */
 	int (*run)(struct admin *a, int argc, char **argv);
 	const char *help;	/* one or more sentences */
+	bool changes;		/* recorded in the audit log (who changed what) */
 };
 
 extern const struct admin_cmd admin_cmds[];
@@ -49,6 +51,14 @@ int cmd_allow_add(struct admin *a, int argc, char **argv);
 int cmd_allow_del(struct admin *a, int argc, char **argv);
 int cmd_allow_list(struct admin *a, int argc, char **argv);
 int cmd_allow_import(struct admin *a, int argc, char **argv);
+int cmd_audit(struct admin *a, int argc, char **argv);
+int cmd_audit_stats(struct admin *a, int argc, char **argv);
+int cmd_audit_prune(struct admin *a, int argc, char **argv);
+int cmd_audit_why(struct admin *a, int argc, char **argv);
+int cmd_check(struct admin *a, int argc, char **argv);
+
+/* Record a CLI change (argv from the command words on) and its status. */
+void admin_log_change(struct admin *a, int argc, char **argv, int status);
 
 /* Print "cuttle: <message>" to stderr. */
 void admin_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -80,6 +90,13 @@ enum pw_source { PW_PROMPT, PW_STDIN, PW_GENERATE, PW_NONE };
  * printing why.
  */
 int admin_new_password(enum pw_source src, const char *user, char *buf,
+    size_t size, size_t *len_r);
+
+/*
+ * Read a password to check (not a new one): one line of stdin, or one
+ * prompt on the terminal without echo. Returns 0 or an exit status.
+ */
+int admin_read_password(enum pw_source src, const char *user, char *buf,
     size_t size, size_t *len_r);
 
 /* Make (or refresh) the dummy hash unknown users are verified against. */

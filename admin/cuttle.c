@@ -14,51 +14,67 @@ static int cmd_help(struct admin *a, int argc, char **argv);
 const struct admin_cmd admin_cmds[] = {
 	{ "init", "", cmd_init,
 	  "Create the store directory, cuttle.db and its schema, or migrate an older "
-	  "store to the current schema; fix ownership and modes. Safe to run again." },
+	  "store to the current schema; fix ownership and modes. Safe to run again.", true },
 	{ "user add", "NAME [--password-stdin | --generate | --no-password] "
 	  "[--expires YYYY-MM-DD] [--comment TEXT] [--group GROUP]...",
 	  cmd_user_add,
 	  "Add a user. Without --password-stdin or --generate, asks for the password "
 	  "twice on the terminal. --generate prints a new random password once. "
 	  "--no-password makes a local record for a directory (LDAP) user: its "
-	  "state and expiry apply, the directory checks the password." },
+	  "state and expiry apply, the directory checks the password.", true },
 	{ "user passwd", "NAME [--password-stdin | --generate | --no-password]", cmd_user_passwd,
-	  "Set a user's password (--no-password: leave it to the directory)." },
-	{ "user del", "NAME", cmd_user_del, "Delete a user." },
+	  "Set a user's password (--no-password: leave it to the directory).", true },
+	{ "user del", "NAME", cmd_user_del, "Delete a user.", true },
 	{ "user lock", "NAME [--for DURATION]", cmd_user_lock,
-	  "Lock a user out until `user unlock`, or for DURATION (30s, 10m, 1h, 7d)." },
+	  "Lock a user out until `user unlock`, or for DURATION (30s, 10m, 1h, 7d).", true },
 	{ "user unlock", "NAME", cmd_user_unlock,
-	  "Clear an admin lock and any automatic lockout of a user." },
+	  "Clear an admin lock and any automatic lockout of a user.", true },
 	{ "user disable", "NAME", cmd_user_disable,
-	  "Disable a user until `user enable`." },
-	{ "user enable", "NAME", cmd_user_enable, "Enable a disabled user." },
+	  "Disable a user until `user enable`.", true },
+	{ "user enable", "NAME", cmd_user_enable, "Enable a disabled user.", true },
 	{ "user set", "NAME [--expires YYYY-MM-DD | --expires never] [--comment TEXT]",
 	  cmd_user_set,
 	  "Change a user's expiry (valid through that day, UTC; `never` removes it) "
-	  "or comment." },
+	  "or comment.", true },
 	{ "user list", "[--json]", cmd_user_list,
 	  "List users with their state and expiry." },
 	{ "user show", "NAME [--json]", cmd_user_show, "Show one user." },
 	{ "user groups", "NAME [--add GROUP]... [--del GROUP]... [--json]", cmd_user_groups,
-	  "List a user's groups, or add and remove memberships (all or nothing)." },
+	  "List a user's groups, or add and remove memberships (all or nothing).", true },
 	{ "user net add", "NAME CIDR", cmd_user_net_add,
-	  "Bind a user to a network: from then on it logs in only from its networks." },
-	{ "user net del", "NAME CIDR", cmd_user_net_del, "Remove a network from a user." },
+	  "Bind a user to a network: from then on it logs in only from its networks.", true },
+	{ "user net del", "NAME CIDR", cmd_user_net_del, "Remove a network from a user.", true },
 	{ "user net list", "NAME [--json]", cmd_user_net_list, "List a user's networks." },
-	{ "group add", "NAME [--comment TEXT]", cmd_group_add, "Create a group." },
-	{ "group del", "NAME", cmd_group_del, "Delete a group (its members stay)." },
+	{ "group add", "NAME [--comment TEXT]", cmd_group_add, "Create a group.", true },
+	{ "group del", "NAME", cmd_group_del, "Delete a group (its members stay).", true },
 	{ "group list", "[--json]", cmd_group_list, "List groups with their member counts." },
 	{ "group members", "NAME [--json]", cmd_group_members, "List a group's members." },
 	{ "allow add", "CIDR [--list NAME] [--comment TEXT] [--expires YYYY-MM-DD]", cmd_allow_add,
 	  "Let an address or prefix (IPv4 or IPv6) in without credentials "
-	  "(ext_cuttle_acl). The list is `default` unless named." },
-	{ "allow del", "CIDR [--list NAME]", cmd_allow_del, "Remove an entry from an allow list." },
+	  "(ext_cuttle_acl). The list is `default` unless named.", true },
+	{ "allow del", "CIDR [--list NAME]", cmd_allow_del, "Remove an entry from an allow list.", true },
 	{ "allow list", "[--list NAME] [--json]", cmd_allow_list, "List allow-list entries." },
 	{ "allow import", "FILE [--list NAME] [--replace]", cmd_allow_import,
 	  "Load entries, one per line (# comments; - for stdin), all or nothing; "
-	  "--replace swaps the whole list at once." },
+	  "--replace swaps the whole list at once.", true },
+	{ "check", "NAME [--ip ADDR] [--password-stdin]", cmd_check,
+	  "Run a login through the helpers' decision path without Squid: prints the "
+	  "verdict and its reason; exit 0 OK, 1 ERR, 3 BH. Recorded in the audit log as "
+	  "a check." },
+	{ "audit", "[--user U] [--ip ADDR|CIDR] [--result ok|err|bh] [--reason R] "
+	  "[--since 1h|2026-11-30] [--limit N] [--json] [--follow] [--admin]", cmd_audit,
+	  "Show recorded decisions, newest last (--follow: keep printing new ones; "
+	  "--admin: changes made with cuttle, and by whom)." },
+	{ "audit stats", "[--since …] [--json]", cmd_audit_stats,
+	  "Decisions per result and reason, top failing users and addresses." },
+	{ "audit prune", "--older-than DURATION", cmd_audit_prune,
+	  "Delete audit records older than DURATION (helpers prune after [audit] retention).",
+	  true },
+	{ "audit why", "NAME | --ip ADDR", cmd_audit_why,
+	  "Explain in plain words what happened to a user (or an address) recently, "
+	  "and what to do." },
 	{ "help", "[COMMAND]", cmd_help, "Describe the commands, or one of them." },
-	{ NULL, NULL, NULL, NULL }
+	{ NULL, NULL, NULL, NULL, false }
 };
 
 static void
@@ -143,7 +159,6 @@ main(int argc, char **argv)
 	struct admin a = { 0 };
 	const char *db = NULL, *error;
 	char err[512];
-	bool config_required = false;
 	const struct admin_cmd *cmd;
 	int i, words, rc;
 
@@ -157,7 +172,7 @@ main(int argc, char **argv)
 		    i + 1 < argc) {
 			if (argv[i][2] == 'c') {
 				a.config_path = argv[++i];
-				config_required = true;
+				a.config_required = true;
 			} else {
 				db = argv[++i];
 			}
@@ -184,7 +199,7 @@ main(int argc, char **argv)
 	}
 	if (cmd->run == cmd_help)
 		return cmd_help(&a, argc - i, argv + i);
-	if (conf_load(a.conf, a.config_path, config_required, err, sizeof(err)) != 0) {
+	if (conf_load(a.conf, a.config_path, a.config_required, err, sizeof(err)) != 0) {
 		admin_err("%s", err);
 		conf_free(a.conf);
 		return EXIT_USAGE;
@@ -200,6 +215,8 @@ main(int argc, char **argv)
 	}
 	/* Handlers see their arguments after the command words, as argv[1..]. */
 	rc = cmd->run(&a, argc - i - words + 1, argv + i + words - 1);
+	if (cmd->changes && rc != EXIT_USAGE)
+		admin_log_change(&a, argc - i, argv + i, rc);
 	conf_free(a.conf);
 	return rc;
 }
