@@ -181,11 +181,12 @@ missing=
 for c in "init" "user add" "user passwd" "user del" "user lock" "user unlock" \
 	"user disable" "user enable" "user set" "user list" "user show" "user groups" \
 	"user net add" "user net del" "user net list" "group add" "group del" "group list" \
-	"group members" "allow add" "allow del" "allow list" "allow import" "help"; do
+	"group members" "allow add" "allow del" "allow list" "allow import" "check" \
+	"audit" "audit stats" "audit prune" "audit why" "help"; do
 	"$T/bin/cuttle" help | grep -q "^  cuttle $c" || missing="$missing $c"
 done
 is "$missing" "" "cuttle help lists every command"
-is "$("$T/bin/cuttle" help | grep -c '^  cuttle ')" 24 "24 commands in help"
+is "$("$T/bin/cuttle" help | grep -c '^  cuttle ')" 29 "29 commands in help"
 ok "cuttle help user add shows its options" sh -c "'$T/bin/cuttle' help user add | grep -q -- '--expires YYYY-MM-DD'"
 "$T/bin/cuttle" help frob > /dev/null 2>&1
 is "$?" 2 "help on an unknown command: exit 2"

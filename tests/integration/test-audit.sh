@@ -1,0 +1,111 @@
+#!/bin/bash
+# The audit log through a real Squid: every decision with its reason,
+# `cuttle audit` queries, `audit why` explanations, `cuttle check`, who
+# changed what, and no password anywhere in what is recorded.
+. "$(dirname "$0")/lib.sh"
+
+write_conf
+CUTTLE init > /dev/null || bail "cuttle init failed"
+add_user alice 'alice secret 1' || bail "user add failed"
+add_user bob 'bob secret 2' || bail "user add failed"
+add_user carol 'carol secret 3' || bail "user add failed"
+add_user dave 'dave secret 4' || bail "user add failed"
+add_user erin 'erin secret 5' --expires 2021-01-01 || bail "user add failed"
+SUDO_USER=tester CUTTLE user lock dave 2>/dev/null
+CUTTLE user net add carol 127.0.0.2 2>/dev/null
+origin_start
+squid_start "--key-extras %>a" "auth_param basic key_extras \"%>a\""
+
+is "$(status 'alice:alice secret 1' --interface 127.0.0.3)" 200 "alice logs in"
+for i in 1 2 3; do status 'alice:an old password' --interface 127.0.0.3 > /dev/null; done
+is "$(status 'bob:wrong')" 407 "bob: wrong password"
+is "$(status 'nobody:whatever')" 407 "unknown user"
+is "$(status 'dave:dave secret 4')" 407 "dave: locked"
+is "$(status 'erin:erin secret 5')" 407 "erin: expired"
+is "$(status 'carol:carol secret 3' --interface 127.0.0.2)" 200 "carol from her network"
+is "$(status 'carol:carol secret 3' --interface 127.0.0.3)" 407 "carol from outside her network"
+sleep 1.5   # records are written within a second
+
+reason_of() { CUTTLE audit --user "$1" --json | jq -r "[.[] | select(.result == \"$2\")] | last | .reason"; }
+is "$(reason_of alice ok)" ok "audit: alice's success"
+is "$(reason_of alice err)" bad_password "audit: alice's wrong password"
+is "$(CUTTLE audit --user alice --result err --json | jq '[.[].count] | add')" 3 "audit: three failures counted"
+is "$(CUTTLE audit --user alice --result err --json | jq -r '.[0].client')" 127.0.0.3 "audit: the client address (key_extras)"
+is "$(reason_of bob err)" bad_password "audit: bob bad_password"
+is "$(reason_of nobody err)" unknown_user "audit: unknown_user"
+is "$(reason_of dave err)" locked "audit: dave locked"
+is "$(reason_of erin err)" expired "audit: erin expired"
+is "$(reason_of carol err)" ip_not_allowed "audit: carol ip_not_allowed"
+is "$(CUTTLE audit --reason ip_not_allowed --json | jq -r '.[0].client')" 127.0.0.3 "audit --reason"
+is "$(CUTTLE audit --ip 127.0.0.0/30 --result ok --json | jq -r '[.[].user] | sort | unique | join(",")')" \
+	"alice,carol" "audit --ip with a prefix"
+is "$(CUTTLE audit --since 1h --limit 2 --json | jq length)" 2 "audit --limit"
+is "$(CUTTLE audit --json | jq -r '.[0] | keys_unsorted | join(",")')" \
+	"id,time,first,count,helper,user,client,result,reason,backend,flags,latency_us,detail" \
+	"documented JSON fields"
+ok "audit stats counts bad_password" sh -c "'$T/bin/cuttle' --config '$T/cuttle.conf' audit stats --json | jq -e '.by_reason[] | select(.reason == \"bad_password\" and .count == 4)' > /dev/null"
+is "$(CUTTLE audit stats --json | jq -r '.top_users[0].name')" alice "audit stats: top failing user"
+
+# why: plain words and what to do.
+why() { CUTTLE audit why "$@" 2>&1; }
+ok "why alice: stale saved password on one device" sh -c "printf '%s' \"\$1\" | grep -q 'all from 127.0.0.3.*probably stale'" _ "$(why alice)"
+ok "why dave: locked, unlock command" sh -c "printf '%s' \"\$1\" | grep -q 'cuttle user unlock dave'" _ "$(why dave)"
+ok "why erin: expired, renew command" sh -c "printf '%s' \"\$1\" | grep -q 'expired at 2021-01-02T00:00:00Z'" _ "$(why erin)"
+ok "why carol: password right, outside her networks" sh -c "printf '%s' \"\$1\" | grep -q '127.0.0.3 is not in carol.s networks (127.0.0.2)'" _ "$(why carol)"
+ok "why nobody: no such user" sh -c "printf '%s' \"\$1\" | grep -q \"no user 'nobody'\"" _ "$(why nobody)"
+ok "why --ip: the address's story" sh -c "printf '%s' \"\$1\" | grep -q 'users: .*alice'" _ "$(why --ip 127.0.0.3)"
+
+# cuttle check: the helper's path without Squid; exit 0 / 1 / 3.
+printf 'alice secret 1\n' | CUTTLE check alice --password-stdin > "$T/check.out"
+is "$?" 0 "check: right password, exit 0"
+printf 'nope\n' | CUTTLE check alice --password-stdin > "$T/check.out"
+is "$?" 1 "check: wrong password, exit 1"
+ok "check prints the reason" grep -q 'reason bad_password' "$T/check.out"
+printf 'carol secret 3\n' | CUTTLE check carol --password-stdin --ip 10.9.9.9 > "$T/check.out"
+is "$?" 1 "check --ip outside the user's networks: exit 1"
+ok "... ip_not_allowed" grep -q 'reason ip_not_allowed' "$T/check.out"
+printf 'x\n' | "$T/bin/cuttle" --config "$T/cuttle.conf" --db "$T/missing/cuttle.db" check alice --password-stdin > /dev/null 2>&1
+is "$?" 3 "check against a missing store: BH, exit 3"
+sleep 0.2
+is "$(CUTTLE audit --user alice --json | jq -r '[.[] | select(.flags | index("check"))] | length')" 2 \
+	"checks are recorded, flagged as checks"
+
+# Who changed what.
+is "$(CUTTLE audit --admin --json | jq -r '.[] | select(.command == "user lock dave") | "\(.uid) \(.sudo_user) \(.status)"')" \
+	"0 tester 0" "audit --admin: the lock, by uid 0 via sudo user tester"
+ok "audit --admin: user net add recorded" sh -c "'$T/bin/cuttle' --config '$T/cuttle.conf' audit --admin | grep -q 'user net add carol 127.0.0.2'"
+
+# --follow prints new decisions as they come.
+"$T/bin/cuttle" --config "$T/cuttle.conf" audit --follow --json > "$T/follow.out" 2>&1 &
+F=$!
+sleep 1.5
+status 'bob:follow-me-wrong' > /dev/null
+sleep 2.5
+kill -TERM "$F"
+wait "$F"
+ok "audit --follow printed the new decision, and valid JSON on exit" \
+	sh -c "jq -e '[.[] | select(.user == \"bob\")] | length >= 2' '$T/follow.out' > /dev/null"
+
+# An unwritable audit log: answers go on, stderr says so, drops are counted.
+chmod 440 "$T/store/audit.db"
+out=$(printf 'alice alice%%20secret%%201\nbob x\n' | helper_as_proxy 2> "$T/ro.err" | tr '\n' '|')
+is "$out" "OK reason_=ok|ERR reason_=bad_password Invalid username or password|" "read-only audit.db: answers go on"
+ok "read-only audit.db: said on stderr" grep -q 'audit log .*audit.db' "$T/ro.err"
+chmod 660 "$T/store/audit.db"
+
+# No password, in any form, in the audit log, Squid's logs or the helpers' stderr.
+found=
+for pw in 'alice secret 1' 'an old password' 'bob secret 2' 'carol secret 3' 'dave secret 4' \
+	'erin secret 5' 'follow-me-wrong' 'alice%20secret%201' 'an%20old%20password'; do
+	for f in "$T"/store/audit.db* "$T"/log/*; do
+		[ -f "$f" ] && grep -aqF "$pw" "$f" && found="$found $pw@$(basename "$f")"
+	done
+done
+is "$found" "" "no password in audit.db, cache.log, access.log or stderr"
+
+CUTTLE audit prune --older-than 1s 2>/dev/null
+sleep 1.1
+CUTTLE audit prune --older-than 1s 2>/dev/null
+is "$(CUTTLE audit --json | jq length)" 0 "audit prune --older-than removes old records"
+
+done_testing
