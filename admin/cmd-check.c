@@ -140,7 +140,7 @@ summarise(const char *const *c, int ncols, void *vctx)
 
 	(void)ncols;
 	s->total += count;
-	if (last > s->last_ms) {
+	if (last >= s->last_ms) {	/* rows come in id order: ties go to the later */
 		s->last_ms = last;
 		snprintf(s->last_reason, sizeof(s->last_reason), "%s", c[6]);
 		snprintf(s->last_result, sizeof(s->last_result), "%s", c[5]);
@@ -188,7 +188,19 @@ struct account {
 	long long locked_until, expires;
 	char nets[256];
 	int nnets;
+	long long failures, throttled;	/* automatic lockout (state.db) */
 };
+
+static int
+state_row(const char *const *c, int n, void *vctx)
+{
+	struct account *acc = vctx;
+
+	(void)n;
+	acc->failures = strtoll(c[0], NULL, 10);
+	acc->throttled = strtoll(c[1], NULL, 10);
+	return 1;
+}
 
 static int
 net_row(const char *const *c, int n, void *vctx)
@@ -227,6 +239,16 @@ load_account(struct admin *a, const char *name, struct account *acc)
 	}
 	pwhash_zero(&u, sizeof(u));
 	store_close(st);
+	{
+		char path[4096];
+		conf_beside_store(a->conf, "state.db", path, sizeof(path));
+		if (store_open_schema(path, state_migrations, STORE_WRITE, 1, &st, err,
+		    sizeof(err)) == STORE_OK) {
+			(void)store_read(st, "SELECT count, throttled FROM failures WHERE kind = 'user' "
+			    "AND key = ?1", args, 1, state_row, acc, err, sizeof(err));
+			store_close(st);
+		}
+	}
 }
 
 /* Trim the " a, b," list form to "a, b". */
@@ -250,7 +272,8 @@ explain_user(const char *name, const struct summary *s, const struct account *ac
 	snprintf(clients, sizeof(clients), "%s", s->clients);
 
 	if (acc->found)
-		printf("account: %s%s%s\n", acc->disabled ? "disabled" : acc->locked ? "locked" :
+		printf("account: %s%s%s%s\n", acc->throttled > util_now() ? "throttled, " : "",
+		    acc->disabled ? "disabled" : acc->locked ? "locked" :
 		    acc->expires != 0 && acc->expires <= util_now() ? "expired" : "active",
 		    acc->no_password ? " (password in the directory)" : "",
 		    acc->nnets > 0 ? ", bound to networks" : "");
@@ -292,6 +315,13 @@ explain_user(const char *name, const struct summary *s, const struct account *ac
 		printf("no user '%s' in the store%s. Check the spelling, or add it with "
 		    "`cuttle user add %s`.\n", name, acc->found ? " (it exists now: added since?)" : "",
 		    name);
+	} else if (strcmp(r, "throttled") == 0) {
+		if (acc->throttled > util_now())
+			printf("throttled after %lld different wrong passwords; it ends at %s, or "
+			    "`cuttle user unlock %s` now.\n", acc->failures,
+			    when(acc->throttled * 1000, t2), name);
+		else
+			printf("was throttled after repeated wrong passwords; that has ended.\n");
 	} else if (strcmp(r, "disabled") == 0) {
 		printf("the account is disabled%s. `cuttle user enable %s` lets it in again.\n",
 		    acc->found && acc->disabled ? " by an admin" : " (by the directory)", name);
@@ -400,9 +430,9 @@ cmd_audit_why(struct admin *a, int argc, char **argv)
 	/* Names are recorded as sent; Squid may have lowered them. */
 	if (store_read(st, pos[0] != NULL ?
 	    "SELECT first, last, count, user, client, result, reason, detail FROM decisions "
-	    "WHERE (user = ?1 OR lower(user) = ?2) AND last >= ?3" :
+	    "WHERE (user = ?1 OR lower(user) = ?2) AND last >= ?3 ORDER BY id" :
 	    "SELECT first, last, count, user, client, result, reason, detail FROM decisions "
-	    "WHERE client = ?1 AND last >= ?3", args, 3, summarise, &s, err,
+	    "WHERE client = ?1 AND last >= ?3 ORDER BY id", args, 3, summarise, &s, err,
 	    sizeof(err)) != STORE_OK) {
 		admin_err("%s", err);
 		store_close(st);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "pwhash.h"
 
 #define DIR_MODE  02770	/* setgid: files made in it get Squid's group */
 #define FILE_MODE 0660
@@ -163,10 +164,33 @@ report(const char *path, int from, int to)
 		printf("%s is up to date (schema version %d)\n", path, from);
 }
 
+/* The secret key for repeated-password tags: made once, never shown. */
+static int
+make_tag_key(struct store *st)
+{
+	unsigned char key[32];
+	char hex[65], err[512];
+	int rc;
+
+	rc = store_setting_get(st, "tag_key", hex, sizeof(hex), err, sizeof(err));
+	if (rc == 1)
+		return 0;
+	pwhash_random(key, sizeof(key));
+	pwhash_bin2hex(key, sizeof(key), hex);
+	pwhash_zero(key, sizeof(key));
+	rc = store_setting_set(st, "tag_key", hex, err, sizeof(err));
+	pwhash_zero(hex, sizeof(hex));
+	if (rc != STORE_OK) {
+		admin_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_init(struct admin *a, int argc, char **argv)
 {
-	char *path = a->conf->store_path, *dircopy, audit[4096];
+	char *path = a->conf->store_path, *dircopy, audit[4096], state[4096];
 	struct group *gr;
 	struct store *st = NULL;
 	gid_t gid;
@@ -202,5 +226,13 @@ cmd_init(struct admin *a, int argc, char **argv)
 	if ((afrom = init_db(audit, audit_migrations, gid, a->conf->busy_timeout, NULL)) < 0)
 		return EXIT_STORE;
 	report(audit, afrom, 1);
+	conf_beside_store(a->conf, "state.db", state, sizeof(state));
+	if ((afrom = init_db(state, state_migrations, gid, a->conf->busy_timeout, &st)) < 0)
+		return EXIT_STORE;
+	rc = make_tag_key(st);
+	store_close(st);
+	if (rc != 0)
+		return EXIT_STORE;
+	report(state, afrom, 1);
 	return EXIT_DONE;
 }

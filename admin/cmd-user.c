@@ -6,6 +6,7 @@
 
 #include "admin.h"
 #include "backend.h"
+#include "lockout.h"
 #include "pwhash.h"
 
 
@@ -366,7 +367,6 @@ static int
 do_unlock(struct store_user *u, void *ctx)
 {
 	(void)ctx;
-	/* Automatic lockouts will be cleared here too once they exist. */
 	u->locked = false;
 	u->locked_until = 0;
 	return 0;
@@ -378,9 +378,23 @@ cmd_user_unlock(struct admin *a, int argc, char **argv)
 	struct user_opts o;
 	int ex;
 
+	char name[UTIL_NAME_MAX + 1], state[4096], err[512];
+
 	if ((ex = parse_opts("user unlock", argc, argv, O_NAME, &o)) != 0)
 		return ex;
-	return change_user(a, "user unlock", o.name, do_unlock, NULL, "unlocked user");
+	/*
+	 * The automatic lockout applies to any name, known or not: clear it
+	 * whether or not the name is a local user.
+	 */
+	if ((ex = admin_user_name(a, "user unlock", o.name, name)) != 0)
+		return ex;
+	conf_beside_store(a->conf, "state.db", state, sizeof(state));
+	if (lockout_clear(state, "user", name, err, sizeof(err)) != 0)
+		admin_err("warning: automatic lockout not cleared: %s", err);
+	ex = change_user(a, "user unlock", o.name, do_unlock, NULL, "unlocked user");
+	if (ex == EXIT_NO)
+		admin_err("(any automatic lockout of '%s' was cleared)", name);
+	return ex;
 }
 
 static int

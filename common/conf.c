@@ -30,6 +30,11 @@ conf_new(void)
 	conf->squid_group = xstrdup(SQUID_GROUP);
 	conf->username_case = CONF_CASE_FOLD;
 	conf->busy_timeout = 2;
+	conf->lockout_enabled = true;
+	conf->lockout_max_failures = 10;
+	conf->lockout_window = 600;
+	conf->lockout_duration = 900;
+	conf->lockout_per_address = true;
 	conf->audit_path = xstrdup("");
 	conf->audit_retention = 90 * 86400;
 	conf->opslimit = pwhash_default_opslimit();
@@ -109,15 +114,20 @@ replace(char **slot, const char *value)
 const char *
 conf_audit_path(const struct conf *conf, char *buf, size_t size)
 {
-	const char *slash;
-
 	if (conf->audit_path[0] != '\0') {
 		snprintf(buf, size, "%s", conf->audit_path);
 		return buf;
 	}
-	slash = strrchr(conf->store_path, '/');
-	snprintf(buf, size, "%.*s/audit.db", slash != NULL ? (int)(slash - conf->store_path) : 0,
-	    conf->store_path);
+	return conf_beside_store(conf, "audit.db", buf, size);
+}
+
+const char *
+conf_beside_store(const struct conf *conf, const char *name, char *buf, size_t size)
+{
+	const char *slash = strrchr(conf->store_path, '/');
+
+	snprintf(buf, size, "%.*s/%s", slash != NULL ? (int)(slash - conf->store_path) : 0,
+	    conf->store_path, name);
 	return buf;
 }
 
@@ -371,6 +381,25 @@ conf_set(struct conf *conf, const char *section, const char *key,
 		return -1;
 	} else if (strcmp(section, "ldap") == 0) {
 		return set_ldap(conf, key, value, error_r);
+	} else if (strcmp(section, "lockout") == 0) {
+		if (strcmp(key, "enabled") == 0)
+			return parse_bool(value, &conf->lockout_enabled, error_r);
+		if (strcmp(key, "per_address") == 0)
+			return parse_bool(value, &conf->lockout_per_address, error_r);
+		if (strcmp(key, "max_failures") == 0) {
+			if (util_strtonum(value, 1, 100000, &n, error_r) != 0) {
+				*error_r = "max_failures must be 1 to 100000";
+				return -1;
+			}
+			conf->lockout_max_failures = n;
+			return 0;
+		}
+		if (strcmp(key, "window") == 0)
+			return set_seconds(&conf->lockout_window, value, 7 * 86400, error_r);
+		if (strcmp(key, "duration") == 0)
+			return set_seconds(&conf->lockout_duration, value, 7 * 86400, error_r);
+		*error_r = "unknown key";
+		return -1;
 	} else if (strcmp(section, "audit") == 0) {
 		if (strcmp(key, "path") == 0) {
 			if (*value != '/' && *value != '\0') {
@@ -455,8 +484,8 @@ conf_load(struct conf *conf, const char *path, bool required, char *err,
 			snprintf(section, sizeof(section), "%s", trim(p + 1));
 			if (strcmp(section, "store") != 0 && strcmp(section, "hash") != 0 &&
 			    strcmp(section, "auth") != 0 && strcmp(section, "ldap") != 0 &&
-			    strcmp(section, "audit") != 0) {
-				snprintf(err, errlen, "%s:%u: unknown section [%.40s] (known: [store], [hash], [auth], [ldap], [audit])",
+			    strcmp(section, "audit") != 0 && strcmp(section, "lockout") != 0) {
+				snprintf(err, errlen, "%s:%u: unknown section [%.40s] (known: [store], [hash], [auth], [ldap], [lockout], [audit])",
 				    path, lineno, section);
 				rc = -1;
 				break;

@@ -31,6 +31,12 @@ struct conf {
 	char *squid_group;
 	enum conf_case username_case;
 	long long busy_timeout;		/* seconds */
+	/* [lockout] */
+	bool lockout_enabled;
+	long long lockout_max_failures;
+	long long lockout_window;	/* seconds */
+	long long lockout_duration;	/* seconds */
+	bool lockout_per_address;
 	/* [audit] */
 	char *audit_path;		/* "": audit.db beside the store */
 	long long audit_retention;	/* seconds */
@@ -77,6 +83,10 @@ struct conf {
 /* Parse "sub"/"one"/"base" and "never"/"search"/"find"/"always". 0 or -1. */
 int conf_parse_scope(const char *value, enum conf_scope *scope_r) WUR;
 int conf_parse_deref(const char *value, enum conf_deref *deref_r) WUR;
+
+/* The path of name (state.db) in cuttle.db's directory. Into buf. */
+const char *conf_beside_store(const struct conf *conf, const char *name, char *buf,
+    size_t size);
 
 /* audit.db's path: [audit] path, or audit.db beside cuttle.db. Into buf. */
 const char *conf_audit_path(const struct conf *conf, char *buf, size_t size);

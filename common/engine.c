@@ -8,6 +8,7 @@
 #include "allow.h"
 #include "backend.h"
 #include "engine.h"
+#include "lockout.h"
 #include "log.h"
 
 struct engine_backend {
@@ -29,6 +30,7 @@ struct engine {
 	int client_field;	/* the key_extras field holding %>a; -1: none */
 	bool warned_no_client;
 	struct allow *allow;	/* compiled allow lists, made on first use */
+	struct lockout *lockout;	/* automatic lockout; NULL when off */
 };
 
 static const struct backend_ops *
@@ -64,6 +66,7 @@ engine_new(struct conf *conf, const char *setup_error)
 		if (b->ops == &backend_sqlite)
 			e->local = *b;
 	}
+	e->lockout = lockout_new(conf);
 	if (e->local.ops == NULL) {
 		/* LDAP only: the store, if there is one, still carries policy. */
 		e->local.ops = &backend_sqlite;
@@ -85,6 +88,7 @@ engine_free(struct engine *e)
 	if (e->local_owned)
 		e->local.ops->close(e->local.ctx);
 	allow_free(e->allow);
+	lockout_free(e->lockout);
 	conf_free(e->conf);
 	free(e);
 }
@@ -163,6 +167,33 @@ local_account(struct engine *e, const char *user, struct backend_account *acct)
 		return;
 	if (e->local.ops->account(e->local.ctx, user, acct, err, sizeof(err)) < 0)
 		log_debug("no local state for directory users: %s", err);
+}
+
+/* The client address the request carries (key_extras %>a), or NULL. */
+static const char *
+client_address(const struct engine *e, const struct request *req)
+{
+	struct netaddr a;
+
+	if (e->client_field >= 0 && e->client_field < req->nextras &&
+	    netaddr_parse(req->extras[e->client_field], &a) == 0)
+		return req->extras[e->client_field];
+	return NULL;
+}
+
+/* Allow-listed clients (the default list) are exempt from lockout. */
+static bool
+allow_listed(struct engine *e, const struct request *req)
+{
+	const char *addr = client_address(e, req);
+	struct netaddr a;
+	char err[256];
+
+	if (addr == NULL || netaddr_parse(addr, &a) != 0)
+		return false;
+	if (e->allow == NULL)
+		e->allow = allow_new(e->conf);
+	return allow_match(e->allow, NULL, 0, &a, err, sizeof(err)) == 1;
 }
 
 void
@@ -252,6 +283,17 @@ engine_decide(struct engine *e, const struct request *req, struct verdict *v)
 	}
 	lookup_name(e, req, user);
 
+	/* Throttled names and addresses cost no Argon2 work and no bind. */
+	if (e->lockout != NULL && !allow_listed(e, req)) {
+		long long until;
+		if (lockout_check(e->lockout, user, client_address(e, req), &until) == 1) {
+			char t[32];
+			util_format_time((time_t)until, t);
+			verdict_set(v, REASON_THROTTLED, "lockout", "throttled until %s", t);
+			return;
+		}
+	}
+
 	/* Each backend in turn; the next one only for names this one lacks. */
 	memset(&acct, 0, sizeof(acct));
 	for (int i = 0; i < e->nchain; i++) {
@@ -294,6 +336,21 @@ engine_after_reply(struct engine *e, const struct request *req,
 {
 	char user[UTIL_NAME_MAX + 1];
 
+	/*
+	 * Lockout counting after the reply, so that it never delays one.
+	 * Dry runs (cuttle check) do not come here.
+	 */
+	if (e->lockout != NULL && !req->bad && e->setup_error[0] == '\0') {
+		lookup_name(e, req, user);
+		if (v->result == RESULT_OK) {
+			lockout_success(e->lockout, user);
+		} else if ((v->reason == REASON_BAD_PASSWORD || v->reason == REASON_UNKNOWN_USER) &&
+		    !allow_listed(e, req) &&
+		    lockout_failure(e->lockout, user, client_address(e, req), req->password,
+		    req->password_len)) {
+			v->flags |= VERDICT_F_REPEAT;
+		}
+	}
 	/* Only the local store re-hashes. */
 	if (v->result == RESULT_OK && v->rehash_from[0] != '\0' &&
 	    e->local.ops != NULL && e->local.ops->after_reply != NULL) {

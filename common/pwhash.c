@@ -137,3 +137,30 @@ pwhash_zero(void *buf, size_t len)
 {
 	sodium_memzero(buf, len);
 }
+
+void
+pwhash_tag(const unsigned char key[32], const char *name, const char *pw, size_t len,
+    char out[static 17])
+{
+	crypto_generichash_state st;
+	unsigned char tag[8];
+
+	crypto_generichash_init(&st, key, 32, sizeof(tag));
+	crypto_generichash_update(&st, (const unsigned char *)name, strlen(name) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)pw, len);
+	crypto_generichash_final(&st, tag, sizeof(tag));
+	sodium_bin2hex(out, 17, tag, sizeof(tag));
+	sodium_memzero(&st, sizeof(st));
+}
+
+int
+pwhash_hex2bin(const char *hex, unsigned char *bin, size_t size, size_t *len_r)
+{
+	return sodium_hex2bin(bin, size, hex, strlen(hex), NULL, len_r, NULL);
+}
+
+void
+pwhash_bin2hex(const unsigned char *bin, size_t len, char *out)
+{
+	sodium_bin2hex(out, 2 * len + 1, bin, len);
+}

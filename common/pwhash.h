@@ -43,6 +43,18 @@ bool pwhash_needs_rehash(const char *hash, unsigned long long ops, size_t mem);
 void pwhash_random(void *buf, size_t len);
 unsigned pwhash_uniform(unsigned upper);
 
+/*
+ * A keyed tag of (name, password) for recognising a repeated wrong password
+ * without keeping it: BLAKE2b with key (32 bytes), 8 bytes as 16 hex digits.
+ */
+void pwhash_tag(const unsigned char key[32], const char *name, const char *pw,
+    size_t len, char out[static 17]);
+
+/* Hex to bytes (at most size). Returns 0 and *len_r, or -1. */
+int pwhash_hex2bin(const char *hex, unsigned char *bin, size_t size, size_t *len_r);
+/* Bytes to hex; out must hold 2 * len + 1. */
+void pwhash_bin2hex(const unsigned char *bin, size_t len, char *out);
+
 /* Zero a secret in a way the compiler keeps. */
 void pwhash_zero(void *buf, size_t len);
 

@@ -663,7 +663,8 @@ store_keep(struct store_keeper *k, char *err, size_t errlen)
 	}
 	if (k->store != NULL)
 		return STORE_OK;
-	rc = store_open(k->path, STORE_READ, k->busy_timeout, &k->store, err, errlen);
+	rc = store_open_schema(k->path, k->schema != NULL ? k->schema : store_migrations,
+	    STORE_READ, k->busy_timeout, &k->store, err, errlen);
 	if (rc == STORE_OK) {
 		k->checked_us = now;
 		k->generation++;

@@ -20,6 +20,7 @@ struct store_migration {
 };
 extern const struct store_migration store_migrations[];	/* cuttle.db */
 extern const struct store_migration audit_migrations[];	/* audit.db */
+extern const struct store_migration state_migrations[];	/* state.db */
 
 /* The schema version this build writes and reads. */
 int store_schema_version(void);
@@ -62,6 +63,7 @@ void store_close(struct store *store);
  */
 struct store_keeper {
 	const char *path;
+	const struct store_migration *schema;	/* NULL: cuttle.db's */
 	long long busy_timeout;
 	struct store *store;
 	uint64_t checked_us;
