@@ -11,8 +11,12 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +80,82 @@ op_time(const struct op *op, long long timeout_s, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)(left % 1000000u);
 	return true;
 }
+
+/*
+ * A watchdog for the calls libldap cannot bound itself: Debian's libldap
+ * does the TLS handshake (ldaps://, StartTLS) with blocking reads, so a
+ * server that accepts and then says nothing would hold the helper for
+ * ever. The connection callback tells us the socket; at the deadline a
+ * SIGALRM shuts it down (shutdown() is async-signal-safe), the read
+ * returns and libldap reports a failure.
+ */
+static volatile sig_atomic_t watch_fd = -1;
+
+static int
+watch_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+    struct ldap_conncb *cb)
+{
+	ber_socket_t fd;
+
+	(void)ld;
+	(void)srv;
+	(void)addr;
+	(void)cb;
+	if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1)
+		watch_fd = fd;
+	return 0;
+}
+
+static void
+watch_del(LDAP *ld, Sockbuf *sb, struct ldap_conncb *cb)
+{
+	(void)ld;
+	(void)sb;
+	(void)cb;
+	watch_fd = -1;
+}
+
+static ldap_conncb watch_cb = { watch_add, watch_del, NULL };
+
+static void
+on_alarm(int sig)
+{
+	int fd = watch_fd;
+
+	(void)sig;
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+static void
+watchdog_arm(const struct timeval *tv)
+{
+	static bool installed;
+	struct itimerval it = { { 0, 0 }, *tv };
+
+	if (!installed) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, NULL);
+		installed = true;
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void
+watchdog_disarm(void)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	watch_fd = -1;
+}
+
+static int search(struct ldap_ctx *ctx, const char *base, int scope, const char *filter,
+    char **attrs, const struct op *op, LDAPMessage **res_r);
 
 /* Errors that mean "this server, not the request": fail over. */
 static bool
@@ -333,6 +413,10 @@ connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
 	enum backend_result br;
 
 	*ld_r = NULL;
+	if (!op_time(op, c->ldap_connect_timeout + c->ldap_timeout, &tv)) {
+		snprintf(op->err, op->errlen, "%s: no time left before the deadline", ctx->servers[i].uri);
+		return BACKEND_DOWN;
+	}
 	if ((rc = ldap_initialize(&ld, ctx->servers[i].uri)) != LDAP_SUCCESS)
 		return fail(ctx, i, rc, "cannot use this URI", NULL, op);
 	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
@@ -348,7 +432,11 @@ connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
 		ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, c->ldap_ca_file);
 	ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &req);
 	ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &watch_cb);
 
+	/* Connect and any TLS handshake: bounded by the watchdog. */
+	op_time(op, c->ldap_connect_timeout + c->ldap_timeout, &tv);
+	watchdog_arm(&tv);
 	rc = ldap_connect(ld);
 	if (rc != LDAP_SUCCESS) {
 		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
@@ -366,6 +454,7 @@ connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
 	}
 	if (c->ldap_starttls && strncmp(ctx->servers[i].uri, "ldap://", 7) == 0) {
 		rc = ldap_start_tls_s(ld, NULL, NULL);
+		watchdog_disarm();
 		if (rc != LDAP_SUCCESS) {
 			/*
 			 * The server answered the connection, so this is TLS
@@ -382,6 +471,7 @@ connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
 			goto out;
 		}
 	}
+	watchdog_disarm();
 	if (service && c->ldap_bind_dn[0] != '\0') {
 		rc = simple_bind(ld, c->ldap_bind_dn, ctx->bindpw, strlen(ctx->bindpw), NULL,
 		    op, c->ldap_timeout, &diag, NULL);
@@ -396,6 +486,7 @@ connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
 	ld = NULL;
 	br = BACKEND_OK;
 out:
+	watchdog_disarm();
 	ldap_memfree(diag);
 	drop(&ld);
 	return br;
@@ -458,10 +549,16 @@ get_conn(struct ldap_ctx *ctx, const struct op *op)
 			break;
 	}
 	if (!tried) {
-		/* The circuit is open: answer at once instead of waiting. */
-		snprintf(op->err, op->errlen, "all %d directory server%s down; next retry in %llus",
+		/*
+		 * The circuit is open: answer at once instead of waiting. Keep
+		 * the cause if this very request found it.
+		 */
+		char cause[200];
+		snprintf(cause, sizeof(cause), "%s", op->err);
+		snprintf(op->err, op->errlen, "all %d directory server%s down; next retry in %llus%s%s%s",
 		    ctx->nservers, ctx->nservers == 1 ? " is" : "s are",
-		    (unsigned long long)((soonest - now) / 1000000u + 1));
+		    (unsigned long long)((soonest - now) / 1000000u + 1),
+		    cause[0] != '\0' ? " (" : "", cause, cause[0] != '\0' ? ")" : "");
 		return BACKEND_DOWN;
 	}
 	return br;
@@ -485,6 +582,48 @@ retry_or_fail(struct ldap_ctx *ctx)
 }
 
 /*
+ * The attribute a template compares the name with: "(uid=%s)" → uid,
+ * "uid=%s,ou=people" → uid. False when there is not exactly one %s or it
+ * does not follow "attr=".
+ */
+static bool
+login_attr(const char *tmpl, char *attr, size_t size)
+{
+	const char *p = strstr(tmpl, "=%s"), *start;
+
+	if (p == NULL || strstr(p + 3, "%s") != NULL || strstr(tmpl, "%s") != p + 1)
+		return false;
+	start = p;
+	while (start > tmpl && (isalnum((unsigned char)start[-1]) || start[-1] == '-' ||
+	    start[-1] == ';' || start[-1] == '.'))
+		start--;
+	if (start == p || (size_t)(p - start) >= size)
+		return false;
+	memcpy(attr, start, (size_t)(p - start));
+	attr[p - start] = '\0';
+	return true;
+}
+
+/*
+ * The directory's own spelling of the name must be the one given (ASCII
+ * case aside): servers match "alice " or a fullwidth "ａlice" to alice,
+ * which would slip past local policy and lockout, keyed by the name sent.
+ */
+static bool
+same_login(LDAP *ld, LDAPMessage *entry, const char *attr, const char *user)
+{
+	struct berval **vals = ldap_get_values_len(ld, entry, attr);
+	size_t len = strlen(user);
+	bool same = false;
+
+	for (int i = 0; vals != NULL && vals[i] != NULL && !same; i++)
+		same = vals[i]->bv_len == len && strncasecmp(vals[i]->bv_val, user, len) == 0 &&
+		    memchr(vals[i]->bv_val, '\0', len) == NULL;
+	ldap_value_free_len(vals);
+	return same;
+}
+
+/*
  * Find the user's DN. Returns OK with *dn_r (ldap_memfree it),
  * UNKNOWN_USER, AMBIGUOUS, or DOWN/ERROR.
  */
@@ -493,14 +632,17 @@ find_dn(struct ldap_ctx *ctx, const char *user, const struct op *op, char **dn_r
 {
 	const struct conf *c = ctx->conf;
 	struct ldapesc_var var = { 's', user, strlen(user), LDAPESC_FILTER };
-	char filter[FILTER_MAX], *attrs[] = { LDAP_NO_ATTRS, NULL }, *diag = NULL;
+	char filter[FILTER_MAX], attr[64], *attrs[] = { LDAP_NO_ATTRS, NULL }, *diag = NULL;
 	const char *why;
 	struct timeval tv, limit;
 	LDAPMessage *res = NULL;
 	int msgid, rc, err = LDAP_OTHER, count;
+	bool check = login_attr(c->ldap_filter, attr, sizeof(attr));
 	enum backend_result br;
 
 	*dn_r = NULL;
+	if (check)
+		attrs[0] = attr;
 	if (ldapesc_fill(c->ldap_filter, &var, 1, filter, sizeof(filter), &why) < 0) {
 		snprintf(op->err, op->errlen, "[ldap] filter: %s", why);
 		return BACKEND_UNKNOWN_USER;
@@ -519,12 +661,19 @@ find_dn(struct ldap_ctx *ctx, const char *user, const struct op *op, char **dn_r
 		return fail(ctx, ctx->cur, rc, "search failed", NULL, op);
 	count = ldap_count_entries(ctx->search_ld, res);
 	rc = ldap_parse_result(ctx->search_ld, res, &err, NULL, &diag, NULL, NULL, 0);
-	if (rc == LDAP_SUCCESS && err != LDAP_SUCCESS && err != LDAP_SIZELIMIT_EXCEEDED &&
-	    !(err == LDAP_NO_SUCH_OBJECT && count == 0)) {
+	if (rc == LDAP_SUCCESS && err == LDAP_NO_SUCH_OBJECT) {
+		/* The base itself is missing: configuration, not the user. */
+		br = fail(ctx, ctx->cur, err, "search failed: check [ldap] base", diag, op);
+		br = BACKEND_ERROR;
+	} else if (rc == LDAP_SUCCESS && err != LDAP_SUCCESS && err != LDAP_SIZELIMIT_EXCEEDED) {
 		br = fail(ctx, ctx->cur, err, "search failed", diag, op);
 	} else if (count > 1 || err == LDAP_SIZELIMIT_EXCEEDED) {
 		br = BACKEND_AMBIGUOUS;
 	} else if (count == 0) {
+		br = BACKEND_UNKNOWN_USER;
+	} else if (check && !same_login(ctx->search_ld, ldap_first_entry(ctx->search_ld, res),
+	    attr, user)) {
+		snprintf(op->err, op->errlen, "the directory spells this name differently");
 		br = BACKEND_UNKNOWN_USER;
 	} else {
 		*dn_r = ldap_get_dn(ctx->search_ld, ldap_first_entry(ctx->search_ld, res));
@@ -589,6 +738,11 @@ user_bind(struct ldap_ctx *ctx, const char *dn, const char *pw, size_t len,
 				snprintf(op->err, op->errlen, "%.200s", diag);
 		}
 		break;
+	case LDAP_INVALID_DN_SYNTAX:
+	case LDAP_NO_SUCH_OBJECT:
+		/* A name no entry can have (invalid UTF-8 in a DN template). */
+		br = BACKEND_BAD_PASSWORD;
+		break;
 	default:
 		br = fail(ctx, ctx->cur, rc, "bind failed", diag, op);
 		if (br == BACKEND_DOWN)
@@ -621,9 +775,35 @@ user_compare(struct ldap_ctx *ctx, const char *dn, const char *pw, size_t len,
 		return BACKEND_OK;
 	/* With a DN template an unknown user is an entry that is not there. */
 	if (err == LDAP_COMPARE_FALSE || err == LDAP_NO_SUCH_ATTRIBUTE ||
-	    err == LDAP_NO_SUCH_OBJECT)
+	    err == LDAP_NO_SUCH_OBJECT || err == LDAP_INVALID_DN_SYNTAX)
 		return BACKEND_BAD_PASSWORD;
 	return fail(ctx, ctx->cur, err, "compare failed", NULL, op);
+}
+
+/*
+ * DN-template mode: the entry bound to must carry the name as given (the
+ * server may have matched "alice " to uid=alice).
+ */
+static enum backend_result
+template_login(struct ldap_ctx *ctx, const char *dn, const char *user, const struct op *op)
+{
+	char attr[64], *attrs[2] = { attr, NULL };
+	LDAPMessage *res = NULL;
+	enum backend_result br;
+	int rc;
+
+	if (!login_attr(ctx->conf->ldap_dn_template, attr, sizeof(attr)))
+		return BACKEND_OK;
+	rc = search(ctx, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, op, &res);
+	if (rc == LDAP_SUCCESS && ldap_first_entry(ctx->search_ld, res) != NULL)
+		br = same_login(ctx->search_ld, ldap_first_entry(ctx->search_ld, res), attr, user) ?
+		    BACKEND_OK : BACKEND_BAD_PASSWORD;
+	else if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_SUCCESS)
+		br = BACKEND_BAD_PASSWORD;
+	else
+		br = fail(ctx, ctx->cur, rc, "reading the user's entry failed", NULL, op);
+	ldap_msgfree(res);
+	return br;
 }
 
 /* One attempt on the current server: find the DN and check the password. */
@@ -656,6 +836,8 @@ verify_once(struct ldap_ctx *ctx, const char *user, const char *pw, size_t len,
 		br = user_compare(ctx, dn, pw, len, op);
 	else
 		br = user_bind(ctx, dn, pw, len, v, op);
+	if (br == BACKEND_OK && c->ldap_dn_template[0] != '\0')
+		br = template_login(ctx, dn, user, op);
 	/*
 	 * Without a search, an unknown DN and a wrong password look the same
 	 * to LDAP: report bad_password for both.
@@ -715,23 +897,44 @@ rdn_value(const char *dn, char *out, size_t size)
 }
 
 /* Report every value of attr in the entries of res to fn. */
+/* True if dn is base or below it (compared case-insensitively, as text). */
+static bool
+under_base(const char *dn, const char *base)
+{
+	size_t dl = strlen(dn), bl = strlen(base);
+
+	if (bl == 0)
+		return true;
+	if (dl < bl || strcasecmp(dn + dl - bl, base) != 0)
+		return false;
+	return dl == bl || dn[dl - bl - 1] == ',';
+}
+
 static int
 each_value(LDAP *ld, LDAPMessage *res, const char *attr, bool is_dn,
-    int (*fn)(const char *group, void *arg), void *arg)
+    const char *within, int (*fn)(const char *group, void *arg), void *arg)
 {
 	int n = 0;
+	bool stop = false;
 
-	for (LDAPMessage *e = ldap_first_entry(ld, res); e != NULL; e = ldap_next_entry(ld, e)) {
+	for (LDAPMessage *e = ldap_first_entry(ld, res); e != NULL && !stop;
+	    e = ldap_next_entry(ld, e)) {
 		struct berval **vals = ldap_get_values_len(ld, e, attr);
 		for (int i = 0; vals != NULL && vals[i] != NULL; i++) {
 			char name[512];
+			if (memchr(vals[i]->bv_val, '\0', vals[i]->bv_len) != NULL)
+				continue;
 			if (is_dn) {
 				char dn[DN_MAX];
 				if (vals[i]->bv_len >= sizeof(dn))
 					continue;
 				memcpy(dn, vals[i]->bv_val, vals[i]->bv_len);
 				dn[vals[i]->bv_len] = '\0';
-				if (rdn_value(dn, name, sizeof(name)) != 0)
+				/* Only groups under group_base, when one is set. */
+				if (within != NULL && !under_base(dn, within))
+					continue;
+				if (rdn_value(dn, name, sizeof(name)) != 0 ||
+				    memchr(name, '\0', strlen(name) + 1) != name + strlen(name))
 					continue;
 			} else {
 				if (vals[i]->bv_len >= sizeof(name))
@@ -740,8 +943,10 @@ each_value(LDAP *ld, LDAPMessage *res, const char *attr, bool is_dn,
 				name[vals[i]->bv_len] = '\0';
 			}
 			n++;
-			if (fn(name, arg) != 0)
+			if (fn(name, arg) != 0) {
+				stop = true;
 				break;
+			}
 		}
 		ldap_value_free_len(vals);
 	}
@@ -804,7 +1009,13 @@ groups_once(struct ldap_ctx *ctx, const char *user,
 		attrs[0] = c->ldap_user_group_attr;
 		rc = search(ctx, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, op, &res);
 		if (rc == LDAP_SUCCESS)
-			each_value(ctx->search_ld, res, c->ldap_user_group_attr, true, fn, arg);
+			each_value(ctx->search_ld, res, c->ldap_user_group_attr, true,
+			    c->ldap_group_base, fn, arg);
+		if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INVALID_DN_SYNTAX) {
+			free(dn);
+			ldap_msgfree(res);
+			return BACKEND_UNKNOWN_USER;
+		}
 	} else {
 		struct ldapesc_var vars[2] = {
 			{ 'u', user, strlen(user), LDAPESC_FILTER },
@@ -819,7 +1030,7 @@ groups_once(struct ldap_ctx *ctx, const char *user,
 		base = c->ldap_group_base[0] != '\0' ? c->ldap_group_base : c->ldap_base;
 		rc = search(ctx, base, (int)c->ldap_group_scope, filter, attrs, op, &res);
 		if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
-			each_value(ctx->search_ld, res, c->ldap_group_attr, false, fn, arg);
+			each_value(ctx->search_ld, res, c->ldap_group_attr, false, NULL, fn, arg);
 		if (rc == LDAP_NO_SUCH_OBJECT)
 			rc = LDAP_SUCCESS;
 	}
@@ -961,7 +1172,7 @@ ldapb_allow_entries(void *vctx, int (*fn)(const char *cidr, void *arg), void *ar
 		rc = search(ctx, c->ldap_allow_base, LDAP_SCOPE_SUBTREE, c->ldap_allow_filter,
 		    attrs, &op, &res);
 		if (rc == LDAP_SUCCESS) {
-			n = each_value(ctx->search_ld, res, c->ldap_allow_attr, false, allow_value, &cb);
+			n = each_value(ctx->search_ld, res, c->ldap_allow_attr, false, NULL, allow_value, &cb);
 			ldap_msgfree(res);
 			break;
 		}

@@ -95,15 +95,7 @@ ldap_option(struct conf *conf, struct ldap_args *la, char opt, char *val,
 	case 'D': return set(conf, "bind_dn", val, opt, err, errlen);
 	case 'W': return set(conf, "bind_password_file", val, opt, err, errlen);
 	case 'w':
-		/* Visible in ps until now: take it and wipe it at once. */
-		free(conf->ldap_bind_password);
-		conf->ldap_bind_password = strdup(val);
-		pwhash_zero(val, strlen(val));
-		log_warn("-w puts the bind password in the process list; use -W FILE");
-		if (conf->ldap_bind_password == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
+		/* Taken (and wiped) by take_passwords() before parsing. */
 		return 0;
 	case 'H': return add_server(la, val, err, errlen);
 	case 'h': return add_server(la, val, err, errlen);
@@ -167,6 +159,41 @@ finish_ldap(struct conf *conf, struct ldap_args *la, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Take every -w password out of argv before anything else can fail: a
+ * helper that stays up answering BH must not keep it in the process list.
+ * The last one given is kept in conf.
+ */
+static int
+take_passwords(int argc, char **argv, struct conf *conf, char *err, size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		char *val = NULL;
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], "-w", 2) != 0)
+			continue;
+		if (argv[i][2] != '\0')
+			val = argv[i] + 2;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			continue;
+		if (conf->ldap_bind_password != NULL) {
+			pwhash_zero(conf->ldap_bind_password, strlen(conf->ldap_bind_password));
+			free(conf->ldap_bind_password);
+		}
+		conf->ldap_bind_password = strdup(val);
+		pwhash_zero(val, strlen(val));
+		if (conf->ldap_bind_password == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		log_warn("-w puts the bind password in the process list; use -W FILE");
+	}
+	return 0;
+}
+
 int
 options_basic_auth(int argc, char **argv, struct conf *conf,
     struct helper_opts *o, bool *debug_r, char *err, size_t errlen)
@@ -176,6 +203,8 @@ options_basic_auth(int argc, char **argv, struct conf *conf,
 	int i;
 
 	memset(&la, 0, sizeof(la));
+	if (take_passwords(argc, argv, conf, err, errlen) != 0)
+		return -1;
 	/* The configuration file first: the command line overrides it. */
 	for (i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--config") == 0)
@@ -312,6 +341,8 @@ options_ext_acl(int argc, char **argv, struct conf *conf, struct helper_opts *o,
 	int i;
 
 	memset(&ga, 0, sizeof(ga));
+	if (take_passwords(argc, argv, conf, err, errlen) != 0)
+		return -1;
 	for (i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--config") == 0)
 			config = argv[i + 1];

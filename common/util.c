@@ -181,6 +181,19 @@ util_name_valid(const char *name, size_t len, const char **error_r)
 			return false;
 		}
 	}
+	/*
+	 * Directories ignore such spaces when they compare names: "alice "
+	 * would be alice there, yet another name to local policy and lockout.
+	 */
+	for (size_t i = 0; i + 1 < len; i++)
+		if (name[i] == ' ' && name[i + 1] == ' ') {
+			*error_r = "user name has two spaces in a row";
+			return false;
+		}
+	if (name[0] == ' ' || name[len - 1] == ' ') {
+		*error_r = "user name starts or ends with a space";
+		return false;
+	}
 	return true;
 }
 

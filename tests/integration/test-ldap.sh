@@ -51,6 +51,20 @@ is "$(answer "$SEARCH" 'st*r(x)\ meta-pw')" "OK reason_=ok" "name with filter me
 for name in '*' 'a*' '*)(uid=*' 'admin)(|(uid=*' '\' 'st*' 'ad*' 'al%FFice' '%2A'; do
 	is "$(answer "$SEARCH" "$name admin-pw")" "ERR reason_=unknown_user $G" "injection attempt '$name' matches nobody"
 done
+for name in 'alice%20' '%20alice' 'al%20%20ice' '%EF%BD%81lice'; do
+	is "$(answer "$SEARCH" "$name alice-pw")" "ERR reason_=unknown_user $G" \
+		"'$name' (the directory would match alice) is not alice"
+done
+is "$(answer /dev/null '%EF%BD%81lice alice-pw' -b "$LDAP_PEOPLE" "$LDAP_URI_a")" "ERR reason_=bad_password $G" \
+	"DN template: a fullwidth lookalike is not alice either"
+is "$(answer /dev/null 'al%FFice alice-pw' -b "$LDAP_PEOPLE" "$LDAP_URI_a")" "ERR reason_=bad_password $G" \
+	"DN template: invalid UTF-8 is a refusal, not a backend error"
+NOBASE=$(ldap_conf nobase "uri = $LDAP_URI_a")
+sed -i "s|^base = .*|base = ou=nothere,$LDAP_BASE|" "$NOBASE"
+case $(answer "$NOBASE" 'alice alice-pw') in
+"BH reason_=backend_error "*"check [ldap] base"*) ok "a base that does not exist: BH backend_error, not unknown users" true ;;
+*) ok "a base that does not exist: BH backend_error (got: $(answer "$NOBASE" 'alice alice-pw'))" false ;;
+esac
 is "$(answer "$SEARCH" 'ali%00ce alice-pw')" "BH reason_=bad_request bad request: NUL byte in user name or password" \
 	"NUL in a name: BH before the directory"
 is "$(answer "$SEARCH" 'locked locked-pw')" "ERR reason_=locked $G" \
@@ -91,6 +105,15 @@ ok "-w password is gone from /proc/PID/cmdline" sh -c "! tr '\\0' ' ' < /proc/$p
 exec {W[1]}>&-
 wait "$W_PID" 2>/dev/null
 ok "-w warns on stderr" grep -q -- "-w puts the bind password" "$T/log/w.err"
+# Wiped even when an earlier option is bad (the helper stays up answering BH).
+coproc W2 { runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" -X -b "$LDAP_BASE" \
+	-w TOPSECRET "$LDAP_URI_a" 2>/dev/null; }
+printf 'alice alice-pw\n' >&"${W2[1]}"
+IFS= read -r -t 10 R <&"${W2[0]}"
+pid=$(pgrep -f "^$T/bin/basic_cuttle_auth -X" | head -1)
+ok "-w wiped even after a bad option" sh -c "! tr '\\0' ' ' < /proc/$pid/cmdline | grep -q TOPSECRET"
+exec {W2[1]}>&-
+wait "$W2_PID" 2>/dev/null
 
 # Misconfiguration answers BH naming it, and never exits.
 printf 'wrong-secret\n' > "$T/badpw" && chown root:proxy "$T/badpw" && chmod 640 "$T/badpw"
@@ -294,6 +317,17 @@ slapd_start b
 sleep 3.5
 ask 'alice alice-pw'
 is "$R" "OK reason_=ok" "servers back: OK"
+# ldaps:// to a server that accepts and never answers: the TLS handshake
+# is bounded too (a watchdog shuts the socket at the deadline).
+HUNGTLS=$(ldap_conf hungtls "uri = $LDAPS_URI_a" "ca_file = $LDAP_CA")
+slapd_pause a
+t0=$(date +%s%N)
+out=$(timeout 30 bash -c "printf 'alice alice-pw\n' | runuser -u $SQUID_USER -- $T/bin/basic_cuttle_auth --config $HUNGTLS 2>/dev/null")
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+slapd_resume a
+case $out in "BH reason_=backend_down "*) ok "ldaps:// to a hung server: BH" true ;;
+*) ok "ldaps:// to a hung server: BH (got: $out)" false ;; esac
+ok "... within the 4s deadline + margin (${ms} ms < 6000)" test "$ms" -lt 6000
 exec {H[1]}>&-
 wait "$H_PID" 2>/dev/null
 
