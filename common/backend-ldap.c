@@ -90,6 +90,7 @@ op_time(const struct op *op, long long timeout_s, struct timeval *tv)
  * returns and libldap reports a failure.
  */
 static volatile sig_atomic_t watch_fd = -1;
+static volatile sig_atomic_t watch_fired;
 
 static int
 watch_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
@@ -123,6 +124,7 @@ on_alarm(int sig)
 	int fd = watch_fd;
 
 	(void)sig;
+	watch_fired = 1;
 	if (fd >= 0)
 		shutdown(fd, SHUT_RDWR);
 }
@@ -133,6 +135,7 @@ watchdog_arm(const struct timeval *tv)
 	static bool installed;
 	struct itimerval it = { { 0, 0 }, *tv };
 
+	watch_fired = 0;
 	if (!installed) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
@@ -438,6 +441,10 @@ connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
 	op_time(op, c->ldap_connect_timeout + c->ldap_timeout, &tv);
 	watchdog_arm(&tv);
 	rc = ldap_connect(ld);
+	if (rc != LDAP_SUCCESS && watch_fired) {
+		br = fail(ctx, i, LDAP_TIMEOUT, "connect or TLS handshake", NULL, op);
+		goto out;
+	}
 	if (rc != LDAP_SUCCESS) {
 		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
 		/*
@@ -461,8 +468,8 @@ connect_server(struct ldap_ctx *ctx, int i, bool service, LDAP **ld_r,
 			 * itself: a certificate not trusted, a name that does
 			 * not match, no StartTLS on the server. Misconfiguration.
 			 */
-			if (rc == LDAP_TIMEOUT) {
-				br = fail(ctx, i, rc, "StartTLS failed", NULL, op);
+			if (rc == LDAP_TIMEOUT || watch_fired) {
+				br = fail(ctx, i, LDAP_TIMEOUT, "StartTLS failed", NULL, op);
 			} else {
 				fail(ctx, i, rc, "StartTLS failed (check [ldap] ca_file and that "
 				    "the certificate names this host)", NULL, op);
