@@ -3,7 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "log.h"
@@ -36,6 +42,14 @@ struct audit {
 	int64_t oldest;		/* when the oldest pending record was made */
 	int64_t pruned_at;
 	uint64_t dropped;
+	/* syslog: our own non-blocking socket, so a stuck daemon never blocks us. */
+	bool syslog;
+	int facility;
+	char syslog_path[108];
+	int sock;
+	int64_t sock_retry;
+	uint64_t syslog_dropped;
+	bool syslog_warned;
 };
 
 int64_t
@@ -57,6 +71,10 @@ audit_new(const struct conf *conf, const char *helper)
 	conf_audit_path(conf, au->path, sizeof(au->path));
 	snprintf(au->helper, sizeof(au->helper), "%s", helper);
 	au->retention = conf->audit_retention;
+	au->syslog = conf->audit_syslog;
+	au->facility = conf->audit_syslog_facility;
+	snprintf(au->syslog_path, sizeof(au->syslog_path), "%s", conf->audit_syslog_socket);
+	au->sock = -1;
 	return au;
 }
 
@@ -67,6 +85,8 @@ audit_free(struct audit *au)
 		return;
 	audit_flush(au, true);
 	store_close(au->store);
+	if (au->sock >= 0)
+		close(au->sock);
 	free(au->p);
 	free(au);
 }
@@ -80,6 +100,114 @@ same(const struct pending *p, const char *user, const char *client,
 	    strcmp(p->backend, v->backend) == 0;
 }
 
+static void
+flags_text(unsigned flags, char *buf, size_t size)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ VERDICT_F_CACHE, "cache" }, { VERDICT_F_STALE, "stale" },
+		{ VERDICT_F_REPEAT, "repeat" }, { VERDICT_F_CHECK, "check" },
+	};
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((flags & names[i].bit) && o < size)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o > 0 ? "," : "", names[i].name);
+}
+
+/* A syslog value: printable, no spaces or quotes (%-encoded), "-" if empty. */
+static size_t
+syslog_value(char *out, size_t size, const char *in)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	if (*in == '\0' && size > 1) {
+		out[o++] = '-';
+	}
+	for (const unsigned char *p = (const unsigned char *)in; *p != '\0' && o + 4 < size; p++) {
+		if (*p > 0x20 && *p < 0x7f && *p != '%' && *p != '"' && *p != '=') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static void
+syslog_drop(struct audit *au, const char *why)
+{
+	au->syslog_dropped++;
+	if (!au->syslog_warned)
+		log_warn("syslog %s: %s; dropping decision lines (counted), answers go on",
+		    au->syslog_path, why);
+	au->syslog_warned = true;
+}
+
+/*
+ * One line per decision, RFC 3164 framing, sent without waiting: a full
+ * or missing syslog socket drops the line.
+ */
+static void
+send_syslog(struct audit *au, const char *user, const char *client, const struct verdict *v)
+{
+	char line[1024], u[200], c[80], b[40], f[64], d[400], stamp[32];
+	struct sockaddr_un sun;
+	time_t now = time(NULL);
+	struct tm tm;
+	int64_t ms = audit_now_ms();
+
+	if (au->sock < 0) {
+		if (ms < au->sock_retry) {
+			syslog_drop(au, "not reachable");
+			return;
+		}
+		au->sock_retry = ms + 10000;
+		au->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (au->sock < 0) {
+			syslog_drop(au, strerror(errno));
+			return;
+		}
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", au->syslog_path);
+		if (connect(au->sock, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+			int e = errno;
+			close(au->sock);
+			au->sock = -1;
+			syslog_drop(au, strerror(e));
+			return;
+		}
+	}
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	syslog_value(u, sizeof(u), user);
+	syslog_value(c, sizeof(c), client);
+	syslog_value(b, sizeof(b), v->backend);
+	flags_text(v->flags, f, sizeof(f));
+	syslog_value(d, sizeof(d), v->detail);
+	snprintf(line, sizeof(line), "<%d>%s cuttle[%ld]: helper=%s user=%s client=%s result=%s "
+	    "reason=%s backend=%s flags=%s latency_us=%llu detail=%s",
+	    au->facility | (v->result == RESULT_OK ? LOG_INFO : LOG_NOTICE), stamp, (long)getpid(),
+	    au->helper, u, c, result_name(v->result), reason_name(v->reason), b,
+	    f[0] != '\0' ? f : "-", (unsigned long long)v->latency_us, d);
+	if (send(au->sock, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		int e = errno;
+		if (e != EAGAIN && e != EWOULDBLOCK) {
+			close(au->sock);
+			au->sock = -1;
+		}
+		syslog_drop(au, e == EAGAIN || e == EWOULDBLOCK ? "full (is the daemon stuck?)" :
+		    strerror(e));
+		return;
+	}
+	au->syslog_warned = false;
+}
+
 void
 audit_record(struct audit *au, const char *user, size_t user_len,
     const char *client, const struct verdict *v)
@@ -91,6 +219,8 @@ audit_record(struct audit *au, const char *user, size_t user_len,
 	util_printable(name, sizeof(name), user != NULL ? user : "", user != NULL ? user_len : 0, 64);
 	if (client == NULL)
 		client = "";
+	if (au->syslog)
+		send_syslog(au, name, client, v);
 	/* Identical decisions within one flush interval: one row, counted. */
 	for (size_t i = au->n; i-- > 0;) {
 		p = &au->p[i];
@@ -133,20 +263,6 @@ audit_due_ms(const struct audit *au)
 	return left < 0 ? 0 : (int)left;
 }
 
-static void
-flags_text(unsigned flags, char *buf, size_t size)
-{
-	static const struct { unsigned bit; const char *name; } names[] = {
-		{ VERDICT_F_CACHE, "cache" }, { VERDICT_F_STALE, "stale" },
-		{ VERDICT_F_REPEAT, "repeat" }, { VERDICT_F_CHECK, "check" },
-	};
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if ((flags & names[i].bit) && o < size)
-			o += (size_t)snprintf(buf + o, size - o, "%s%s", o > 0 ? "," : "", names[i].name);
-}
 
 static void
 warn_once(struct audit *au, const char *what)
@@ -252,4 +368,10 @@ uint64_t
 audit_dropped(const struct audit *au)
 {
 	return au->dropped;
+}
+
+uint64_t
+audit_syslog_dropped(const struct audit *au)
+{
+	return au->syslog_dropped;
 }

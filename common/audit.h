@@ -41,6 +41,8 @@ void audit_flush(struct audit *au, bool force);
 
 /* Records dropped so far (store unwritable, busy too long, full queue). */
 uint64_t audit_dropped(const struct audit *au);
+/* syslog lines dropped so far (socket missing or full). */
+uint64_t audit_syslog_dropped(const struct audit *au);
 
 /* Milliseconds since the epoch, the audit log's time unit. */
 int64_t audit_now_ms(void);

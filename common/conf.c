@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <syslog.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@ conf_new(void)
 	conf->lockout_per_address = true;
 	conf->audit_path = xstrdup("");
 	conf->audit_retention = 90 * 86400;
+	conf->audit_syslog = false;
+	conf->audit_syslog_facility = LOG_AUTH;
+	conf->audit_syslog_socket = xstrdup("/dev/log");
 	conf->opslimit = pwhash_default_opslimit();
 	conf->memlimit = pwhash_default_memlimit();
 	conf->backends[0] = CONF_BACKEND_SQLITE;
@@ -81,6 +85,7 @@ conf_free(struct conf *conf)
 	free(conf->store_path);
 	free(conf->squid_group);
 	free(conf->audit_path);
+	free(conf->audit_syslog_socket);
 	free(conf->ldap_uri);
 	free(conf->ldap_base);
 	free(conf->ldap_filter);
@@ -408,6 +413,32 @@ conf_set(struct conf *conf, const char *section, const char *key,
 			}
 			replace(&conf->audit_path, value);
 			return 0;
+		}
+		if (strcmp(key, "syslog") == 0)
+			return parse_bool(value, &conf->audit_syslog, error_r);
+		if (strcmp(key, "syslog_socket") == 0) {
+			if (*value != '/') {
+				*error_r = "syslog_socket must be an absolute path";
+				return -1;
+			}
+			replace(&conf->audit_syslog_socket, value);
+			return 0;
+		}
+		if (strcmp(key, "syslog_facility") == 0) {
+			static const struct { const char *name; int f; } fac[] = {
+				{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV }, { "daemon", LOG_DAEMON },
+				{ "user", LOG_USER }, { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+				{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+				{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+			};
+			for (size_t i = 0; i < sizeof(fac) / sizeof(fac[0]); i++) {
+				if (strcmp(value, fac[i].name) == 0) {
+					conf->audit_syslog_facility = fac[i].f;
+					return 0;
+				}
+			}
+			*error_r = "syslog_facility must be auth, authpriv, daemon, user or local0..local7";
+			return -1;
 		}
 		if (strcmp(key, "retention") == 0) {
 			if (util_parse_duration(value, &n, error_r) != 0)

@@ -40,6 +40,9 @@ struct conf {
 	/* [audit] */
 	char *audit_path;		/* "": audit.db beside the store */
 	long long audit_retention;	/* seconds */
+	bool audit_syslog;		/* also one line per decision to syslog */
+	int audit_syslog_facility;	/* LOG_AUTH, LOG_LOCAL0, … */
+	char *audit_syslog_socket;	/* /dev/log */
 	/* [hash] */
 	unsigned long long opslimit;
 	size_t memlimit;

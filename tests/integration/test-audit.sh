@@ -103,6 +103,33 @@ for pw in 'alice secret 1' 'an old password' 'bob secret 2' 'carol secret 3' 'da
 done
 is "$found" "" "no password in audit.db, cache.log, access.log or stderr"
 
+# syslog: one key=value line per decision; a stuck daemon never slows answers.
+"$T/bin/dgram-sink" read "$T/run/syslog.sock" > "$T/syslog.out" &
+SINK=$!
+sleep 0.3
+printf '[audit]\nsyslog = yes\nsyslog_facility = local3\nsyslog_socket = %s\n' "$T/run/syslog.sock" >> "$T/cuttle.conf"
+printf 'alice alice%%20secret%%201 10.0.0.1\nbob nope%%20nope 10.0.0.2\n' | helper_as_proxy --key-extras '%>a' > /dev/null 2>&1
+sleep 0.3
+kill "$SINK"
+ok "syslog: the success, facility local3 (PRI 158 = local3.info)" grep -q \
+	'^<158>.* cuttle\[[0-9]*\]: helper=basic_cuttle_auth user=alice client=10.0.0.1 result=ok reason=ok backend=sqlite flags=- latency_us=[0-9]* detail=-$' "$T/syslog.out"
+ok "syslog: the failure (local3.notice)" grep -q '^<157>.*user=bob client=10.0.0.2 result=err reason=bad_password' "$T/syslog.out"
+ok "syslog: no password" sh -c "! grep -qE 'secret|nope' '$T/syslog.out'"
+"$T/bin/dgram-sink" stuck "$T/run/stuck.sock" &
+SINK=$!
+sleep 0.3
+sed -i "s|^syslog_socket = .*|syslog_socket = $T/run/stuck.sock|" "$T/cuttle.conf"
+for i in $(seq 3000); do echo "bob wrong$i"; done > "$T/many.in"
+t0=$(date +%s%N)
+timeout 60 runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" --config "$T/cuttle.conf" \
+	< "$T/many.in" > "$T/many.out" 2> "$T/stuck.err"
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill "$SINK"
+is "$rc $(wc -l < "$T/many.out")" "0 3000" "stuck syslog: all 3000 answered (in ${ms} ms)"
+ok "stuck syslog: said once on stderr" test "$(grep -c 'syslog .*dropping' "$T/stuck.err")" -eq 1
+sed -i '/^\[audit\]$/,$d' "$T/cuttle.conf"
+
 CUTTLE audit prune --older-than 1s 2>/dev/null
 sleep 1.1
 CUTTLE audit prune --older-than 1s 2>/dev/null
