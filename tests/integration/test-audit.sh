@@ -115,6 +115,14 @@ ok "syslog: the success, facility local3 (PRI 158 = local3.info)" grep -q \
 	'^<158>.* cuttle\[[0-9]*\]: helper=basic_cuttle_auth user=alice client=10.0.0.1 result=ok reason=ok backend=sqlite flags=- latency_us=[0-9]* detail=-$' "$T/syslog.out"
 ok "syslog: the failure (local3.notice)" grep -q '^<157>.*user=bob client=10.0.0.2 result=err reason=bad_password' "$T/syslog.out"
 ok "syslog: no password" sh -c "! grep -qE 'secret|nope' '$T/syslog.out'"
+# The shipped fail2ban filter finds the failing client (its regex, with
+# fail2ban's prefix and <HOST> spelt out for grep -P).
+re=$(sed -n 's/^failregex = \^%(__prefix_line)s//p' "$(dirname "$0")/../../contrib/fail2ban/filter.d/cuttle.conf")
+re="cuttle\\[[0-9]+\\]: ${re//<HOST>/(?<host>[0-9a-f.:]+)}"
+is "$(grep -oP "$re" "$T/syslog.out" | grep -oP 'client=\K\S+')" "10.0.0.2" \
+	"fail2ban filter: matches the failure's client, not the success"
+printf '<157>Nov 30 10:00:00 cuttle[9]: helper=basic_cuttle_auth user=bob client=10.0.0.3 result=err reason=bad_password backend=sqlite flags=repeat latency_us=1 detail=-\n' > "$T/repeat.log"
+ok "fail2ban filter: repeats of a stale password are not counted" sh -c "! grep -qP \"\$1\" '$T/repeat.log'" _ "$re"
 "$T/bin/dgram-sink" stuck "$T/run/stuck.sock" &
 SINK=$!
 sleep 0.3
@@ -129,6 +137,20 @@ kill "$SINK"
 is "$rc $(wc -l < "$T/many.out")" "0 3000" "stuck syslog: all 3000 answered (in ${ms} ms)"
 ok "stuck syslog: said once on stderr" test "$(grep -c 'syslog .*dropping' "$T/stuck.err")" -eq 1
 sed -i '/^\[audit\]$/,$d' "$T/cuttle.conf"
+
+# The shipped error page shows the helper's text (%m) to the client.
+mkdir -p "$T/errors"
+cp /usr/share/squid/errors/templates/* "$T/errors/"
+cp "$(dirname "$0")/../../contrib/squid/ERR_CACHE_ACCESS_DENIED" "$T/errors/"
+chmod -R a+rX "$T/errors"
+squid_stop
+squid_start "" "error_directory $T/errors"
+body=$(curl -s --max-time 20 -x "$PROXY" --proxy-user 'erin:erin secret 5' "$ORIGIN_URL")
+ok "error page: an expired user with the right password reads 'Account expired'" \
+	sh -c "printf '%s' \"\$1\" | grep -q '<p class=\"why\">Account expired</p>'" _ "$body"
+body=$(curl -s --max-time 20 -x "$PROXY" --proxy-user 'erin:wrong' "$ORIGIN_URL")
+ok "error page: a wrong password reads the generic refusal" \
+	sh -c "printf '%s' \"\$1\" | grep -q '<p class=\"why\">Invalid username or password</p>'" _ "$body"
 
 CUTTLE audit prune --older-than 1s 2>/dev/null
 sleep 1.1
