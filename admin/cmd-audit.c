@@ -153,8 +153,58 @@ static const char DECISION_COLUMNS[] = "id, first, last, count, helper, user, cl
 
 struct audit_query {
 	const char *user, *ip, *result, *reason, *since, *limit;
-	bool json, follow, admin;
+	bool json, follow, admin, squid;
 };
+
+/* Access records from log_cuttle_daemon: what Squid answered. */
+static int
+show_squid(struct store *st, const struct audit_query *q, struct rows *r, long long since)
+{
+	char sincebuf[24], err[512];
+	const char *args[2] = { q->user, sincebuf };
+	int rc;
+
+	snprintf(sincebuf, sizeof(sincebuf), "%lld", since);
+	/* Columns placed where the decision printer's plumbing expects them. */
+	rc = store_read(st, "SELECT id, at, at, status, method, user, client, host, reason, "
+	    "'', '', 0, '' FROM squid_access WHERE (?1 IS NULL OR user = ?1 OR lower(user) = lower(?1)) "
+	    "AND at >= ?2 ORDER BY id DESC", args, 2, keep_row, r, err, sizeof(err));
+	if (rc != STORE_OK || r->failed) {
+		admin_err("%s", rc != STORE_OK ? err : "out of memory");
+		free_rows(r);
+		return EXIT_STORE;
+	}
+	if (q->json)
+		fputs("[\n", stdout);
+	else
+		printf("%-20s %-15s %-16s %6s %-7s %s\n", "TIME", "CLIENT", "USER", "STATUS",
+		    "METHOD", "HOST (REASON)");
+	for (size_t i = r->n; i-- > 0;) {
+		char **c = r->cells + i * C_N, t[32];
+		format_ms(strtoll(c[1], NULL, 10), t);
+		if (q->json) {
+			printf("%s{\"time\":\"%s\",\"client\":", i + 1 == r->n ? "" : ",\n", t);
+			admin_json_string(stdout, c[6]);
+			fputs(",\"user\":", stdout);
+			admin_json_string(stdout, c[5]);
+			printf(",\"status\":%s,\"method\":", c[3]);
+			admin_json_string(stdout, c[4]);
+			fputs(",\"host\":", stdout);
+			admin_json_string(stdout, c[7]);
+			fputs(",\"reason\":", stdout);
+			admin_json_string(stdout, c[8]);
+			fputs("}", stdout);
+		} else {
+			printf("%-20s %-15s %-16s %6s %-7s %s%s%s%s\n", t, c[6][0] ? c[6] : "-",
+			    c[5][0] ? c[5] : "-", c[3], c[4], c[7], c[8][0] ? " (" : "", c[8],
+			    c[8][0] ? ")" : "");
+		}
+	}
+	if (q->json)
+		fputs(r->n > 0 ? "\n]\n" : "]\n", stdout);
+	free_rows(r);
+	return EXIT_DONE;
+}
 
 static int
 show_admin_changes(struct store *st, const struct audit_query *q, long long since,
@@ -224,6 +274,7 @@ cmd_audit(struct admin *a, int argc, char **argv)
 		{ "--json", NULL, &q.json, NULL, NULL, 0 },
 		{ "--follow", NULL, &q.follow, NULL, NULL, 0 },
 		{ "--admin", NULL, &q.admin, NULL, NULL, 0 },
+		{ "--squid", NULL, &q.squid, NULL, NULL, 0 },
 		{ NULL, NULL, NULL, NULL, NULL, 0 },
 	};
 	char sql[1024], sincebuf[24], minid[24] = "0", err[512];
@@ -256,6 +307,12 @@ cmd_audit(struct admin *a, int argc, char **argv)
 		return ex;
 	if (q.admin) {
 		ex = show_admin_changes(st, &q, since, limit);
+		store_close(st);
+		return ex;
+	}
+	if (q.squid) {
+		r.limit = limit;
+		ex = show_squid(st, &q, &r, since);
 		store_close(st);
 		return ex;
 	}

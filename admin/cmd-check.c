@@ -101,8 +101,29 @@ cmd_check(struct admin *a, int argc, char **argv)
 	return ex;
 }
 
+struct squid_counts {
+	long long n407, nok, last407;
+};
+
+static int
+squid_row(const char *const *c, int n, void *vctx)
+{
+	struct squid_counts *sq = vctx;
+	long status = strtol(c[0], NULL, 10);
+
+	(void)n;
+	if (status == 407) {
+		sq->n407 += strtoll(c[1], NULL, 10);
+		sq->last407 = strtoll(c[2], NULL, 10);
+	} else if (status >= 200 && status < 400) {
+		sq->nok += strtoll(c[1], NULL, 10);
+	}
+	return 0;
+}
+
 /* What the audit log says about one user or address, summarised. */
 struct summary {
+	long long squid407, squid_ok, squid_last407;
 	long long total, ok, err, bh;
 	long long last_ok_ms, last_ms, first_fail_ms;
 	char last_ok_client[64];
@@ -285,6 +306,9 @@ explain_user(const char *name, const struct summary *s, const struct account *ac
 		    "differently\n", name);
 		return;
 	}
+	if (s->squid407 > 0 || s->squid_ok > 0)
+		printf("squid: %lld answers 407 (last %s), %lld successful requests\n", s->squid407,
+		    s->squid407 > 0 ? when(s->squid_last407, t1) : "-", s->squid_ok);
 	printf("decisions: %lld (%lld OK, %lld ERR, %lld BH)", s->total, s->ok, s->err, s->bh);
 	if (s->last_ok_ms != 0)
 		printf("; last success %s%s%s", when(s->last_ok_ms, t1),
@@ -379,6 +403,9 @@ explain_ip(const char *ip, const struct summary *s, int allowed)
 		printf("no decisions recorded for %s in the period\n", ip);
 		return;
 	}
+	if (s->squid407 > 0 || s->squid_ok > 0)
+		printf("squid: %lld answers 407 (last %s), %lld successful requests\n", s->squid407,
+		    s->squid407 > 0 ? when(s->squid_last407, t1) : "-", s->squid_ok);
 	printf("decisions: %lld (%lld OK, %lld ERR, %lld BH); users: %s\n", s->total, s->ok,
 	    s->err, s->bh, copy.users[0] != '\0' ? listed(copy.users) : "none");
 	printf("last: %s %s at %s%s%s\n", s->last_result, s->last_reason, when(s->last_ms, t1),
@@ -437,6 +464,18 @@ cmd_audit_why(struct admin *a, int argc, char **argv)
 		admin_err("%s", err);
 		store_close(st);
 		return EXIT_STORE;
+	}
+	{
+		/* What Squid itself answered (log_cuttle_daemon), if recorded. */
+		struct squid_counts sq = { 0 };
+		(void)store_read(st, pos[0] != NULL ?
+		    "SELECT status, count(*), max(at) FROM squid_access WHERE (user = ?1 OR "
+		    "lower(user) = ?2) AND at >= ?3 GROUP BY status" :
+		    "SELECT status, count(*), max(at) FROM squid_access WHERE client = ?1 AND "
+		    "at >= ?3 GROUP BY status", args, 3, squid_row, &sq, err, sizeof(err));
+		s.squid407 = sq.n407;
+		s.squid_ok = sq.nok;
+		s.squid_last407 = sq.last407;
 	}
 	store_close(st);
 	printf("since %s ago:\n", since_arg);

@@ -225,7 +225,7 @@ cmd_init(struct admin *a, int argc, char **argv)
 	conf_audit_path(a->conf, audit, sizeof(audit));
 	if ((afrom = init_db(audit, audit_migrations, gid, a->conf->busy_timeout, NULL)) < 0)
 		return EXIT_STORE;
-	report(audit, afrom, 1);
+	report(audit, afrom, 2);
 	conf_beside_store(a->conf, "state.db", state, sizeof(state));
 	if ((afrom = init_db(state, state_migrations, gid, a->conf->busy_timeout, &st)) < 0)
 		return EXIT_STORE;

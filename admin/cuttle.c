@@ -62,9 +62,10 @@ const struct admin_cmd admin_cmds[] = {
 	  "verdict and its reason; exit 0 OK, 1 ERR, 3 BH. Recorded in the audit log as "
 	  "a check." },
 	{ "audit", "[--user U] [--ip ADDR|CIDR] [--result ok|err|bh] [--reason R] "
-	  "[--since 1h|2026-11-30] [--limit N] [--json] [--follow] [--admin]", cmd_audit,
+	  "[--since 1h|2026-11-30] [--limit N] [--json] [--follow] [--admin | --squid]", cmd_audit,
 	  "Show recorded decisions, newest last (--follow: keep printing new ones; "
-	  "--admin: changes made with cuttle, and by whom)." },
+	  "--admin: changes made with cuttle, and by whom; --squid: what Squid answered, "
+	  "from log_cuttle_daemon)." },
 	{ "audit stats", "[--since …] [--json]", cmd_audit_stats,
 	  "Decisions per result and reason, top failing users and addresses." },
 	{ "audit prune", "--older-than DURATION", cmd_audit_prune,

@@ -48,7 +48,8 @@ T=$(mktemp -d /var/tmp/cuttle-it.XXXXXX) || bail "mktemp failed"
 chmod 755 "$T"
 mkdir -p "$T/bin" "$T/log" "$T/run"
 chown "$SQUID_USER" "$T/log" "$T/run"
-cp "$BUILD/basic_cuttle_auth" "$BUILD/ext_cuttle_acl" "$BUILD/cuttle" "$BUILD/tests/origin-httpd" \
+cp "$BUILD/basic_cuttle_auth" "$BUILD/ext_cuttle_acl" "$BUILD/log_cuttle_daemon" "$BUILD/cuttle" \
+	"$BUILD/tests/origin-httpd" \
 	"$BUILD/tests/ldap-groups" "$BUILD/tests/dgram-sink" "$T/bin/" ||
 	bail "binaries missing in $BUILD (build first)"
 chmod 755 "$T/bin"/*
