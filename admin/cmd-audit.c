@@ -479,6 +479,9 @@ cmd_audit_prune(struct admin *a, int argc, char **argv)
 		rc = store_write(st, "DELETE FROM decisions WHERE last < ?1", args, 1, err, sizeof(err));
 		n = rc == STORE_OK ? 1 : 0;
 		if (rc == STORE_OK || rc == STORE_ENOTFOUND)
+			rc = store_write(st, "DELETE FROM squid_access WHERE at < ?1", args, 1, err,
+			    sizeof(err));
+		if (rc == STORE_OK || rc == STORE_ENOTFOUND)
 			rc = store_write(st, "DELETE FROM admin_changes WHERE at < ?1", args, 1, err,
 			    sizeof(err));
 		if (rc == STORE_OK || rc == STORE_ENOTFOUND)

@@ -71,7 +71,7 @@ const struct admin_cmd admin_cmds[] = {
 	{ "audit prune", "--older-than DURATION", cmd_audit_prune,
 	  "Delete audit records older than DURATION (helpers prune after [audit] retention).",
 	  true },
-	{ "audit why", "NAME | --ip ADDR", cmd_audit_why,
+	{ "audit why", "NAME | --ip ADDR [--since DURATION]", cmd_audit_why,
 	  "Explain in plain words what happened to a user (or an address) recently, "
 	  "and what to do." },
 	{ "help", "[COMMAND]", cmd_help, "Describe the commands, or one of them." },

@@ -155,7 +155,7 @@ syslog_drop(struct audit *au, const char *why)
 static void
 send_syslog(struct audit *au, const char *user, const char *client, const struct verdict *v)
 {
-	char line[1024], u[200], c[80], b[40], f[64], d[400], stamp[32];
+	char line[1024], h[80], u[200], c[80], b[40], f[64], d[400], stamp[32];
 	struct sockaddr_un sun;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -185,6 +185,7 @@ send_syslog(struct audit *au, const char *user, const char *client, const struct
 	}
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	syslog_value(h, sizeof(h), au->helper);
 	syslog_value(u, sizeof(u), user);
 	syslog_value(c, sizeof(c), client);
 	syslog_value(b, sizeof(b), v->backend);
@@ -193,7 +194,7 @@ send_syslog(struct audit *au, const char *user, const char *client, const struct
 	snprintf(line, sizeof(line), "<%d>%s cuttle[%ld]: helper=%s user=%s client=%s result=%s "
 	    "reason=%s backend=%s flags=%s latency_us=%llu detail=%s",
 	    au->facility | (v->result == RESULT_OK ? LOG_INFO : LOG_NOTICE), stamp, (long)getpid(),
-	    au->helper, u, c, result_name(v->result), reason_name(v->reason), b,
+	    h, u, c, result_name(v->result), reason_name(v->reason), b,
 	    f[0] != '\0' ? f : "-", (unsigned long long)v->latency_us, d);
 	if (send(au->sock, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 		int e = errno;
@@ -208,6 +209,29 @@ send_syslog(struct audit *au, const char *user, const char *client, const struct
 	au->syslog_warned = false;
 }
 
+/*
+ * The name as sent, made printable for the log: control bytes become '?',
+ * UTF-8 is kept (so `cuttle audit --user jürgen` finds it), cut to at most
+ * max bytes without splitting a character.
+ */
+static void
+printable_name(char *dst, size_t size, const char *src, size_t len, size_t max)
+{
+	size_t n = len < max ? len : max;
+
+	if (n >= size)
+		n = size - 1;
+	/* Do not end inside a multibyte character. */
+	if (n < len)
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	dst[n] = '\0';
+}
+
 void
 audit_record(struct audit *au, const char *user, size_t user_len,
     const char *client, const struct verdict *v)
@@ -216,7 +240,7 @@ audit_record(struct audit *au, const char *user, size_t user_len,
 	int64_t now = audit_now_ms();
 	struct pending *p;
 
-	util_printable(name, sizeof(name), user != NULL ? user : "", user != NULL ? user_len : 0, 64);
+	printable_name(name, sizeof(name), user != NULL ? user : "", user != NULL ? user_len : 0, 64);
 	if (client == NULL)
 		client = "";
 	if (au->syslog)
@@ -273,10 +297,14 @@ warn_once(struct audit *au, const char *what)
 	au->warned = true;
 }
 
-/* Write the pending records in one transaction; false if they could not be. */
+/*
+ * Write the pending records in one transaction, waiting at most wait_ms
+ * for another writer; false if they could not be.
+ */
 static bool
-write_pending(struct audit *au)
+write_pending(struct audit *au, int wait_ms)
 {
+	bool ok;
 	char err[512], first[24], last[24], count[24], lat[24], flags[64];
 	int rc;
 
@@ -294,9 +322,11 @@ write_pending(struct audit *au)
 			return false;
 		}
 	}
-	/* Never wait for another writer: a busy store keeps them pending. */
-	if (store_begin(au->store, err, sizeof(err)) != STORE_OK)
-		return false;
+	store_set_busy(au->store, wait_ms);
+	ok = store_begin(au->store, err, sizeof(err)) == STORE_OK;
+	store_set_busy(au->store, 0);
+	if (!ok)
+		return false;	/* busy: they stay pending */
 	for (size_t i = 0; i < au->n; i++) {
 		const struct pending *p = &au->p[i];
 		const char *args[12] = { first, last, count, au->helper, p->user, p->client,
@@ -345,10 +375,16 @@ void
 audit_flush(struct audit *au, bool force)
 {
 	int64_t now = audit_now_ms();
+	bool written;
 
 	if (au->n == 0 || (!force && now - au->oldest < AUDIT_FLUSH_MS))
 		return;
-	if (write_pending(au)) {
+	/*
+	 * On the request path never wait for another writer; at exit (force)
+	 * the replies are out, so a short wait saves the last records.
+	 */
+	written = write_pending(au, force ? 2000 : 0);
+	if (written) {
 		au->n = 0;
 		prune(au, now);
 		return;
@@ -358,9 +394,14 @@ audit_flush(struct audit *au, bool force)
 	 * never let a broken store hold more than a few flush intervals.
 	 */
 	if (force || now - au->oldest > 10 * AUDIT_FLUSH_MS) {
+		uint64_t lost = 0;
 		for (size_t i = 0; i < au->n; i++)
-			au->dropped += au->p[i].count;
+			lost += au->p[i].count;
+		au->dropped += lost;
 		au->n = 0;
+		log_warn("audit log %s: busy or unwritable; %llu decisions not recorded "
+		    "(%llu so far)", au->path, (unsigned long long)lost,
+		    (unsigned long long)au->dropped);
 	}
 }
 

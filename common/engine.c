@@ -340,7 +340,7 @@ engine_after_reply(struct engine *e, const struct request *req,
 	 * Lockout counting after the reply, so that it never delays one.
 	 * Dry runs (cuttle check) do not come here.
 	 */
-	if (e->lockout != NULL && !req->bad && e->setup_error[0] == '\0') {
+	if (e->lockout != NULL && !req->bad && !req->external && e->setup_error[0] == '\0') {
 		lookup_name(e, req, user);
 		if (v->result == RESULT_OK) {
 			lockout_success(e->lockout, user);

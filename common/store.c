@@ -202,6 +202,13 @@ store_close(struct store *store)
 	free(store);
 }
 
+void
+store_set_busy(struct store *store, int ms)
+{
+	store->busy_ms = ms;
+	sqlite3_busy_timeout(store->db, ms);
+}
+
 bool
 store_readonly(const struct store *store)
 {

@@ -74,6 +74,9 @@ struct store_keeper {
 int store_keep(struct store_keeper *k, char *err, size_t errlen) WUR;
 void store_keeper_drop(struct store_keeper *k);
 
+/* Change how long this connection waits for another writer (ms). */
+void store_set_busy(struct store *store, int ms);
+
 /* True if the store was opened read-only (no rehash then). */
 bool store_readonly(const struct store *store);
 

@@ -138,6 +138,28 @@ is "$rc $(wc -l < "$T/many.out")" "0 3000" "stuck syslog: all 3000 answered (in 
 ok "stuck syslog: said once on stderr" test "$(grep -c 'syslog .*dropping' "$T/stuck.err")" -eq 1
 sed -i '/^\[audit\]$/,$d' "$T/cuttle.conf"
 
+# Concurrent helpers and a concurrent prune: every decision answered and counted.
+CUTTLE user unlock bob 2>/dev/null
+sed -i 's/^\[hash\]$/[lockout]\nenabled = no\n[hash]/' "$T/cuttle.conf"
+for h in 1 2 3 4; do
+	for i in $(seq 1500); do echo "conc$h-$((i % 7)) x"; done > "$T/conc$h.in"
+done
+before=$(CUTTLE audit --since 1h --limit 100000 --json | jq '[.[] | select(.user | startswith("conc")) | .count] | add // 0')
+pids=
+for h in 1 2 3 4; do
+	runuser -u "$SQUID_USER" -- "$T/bin/basic_cuttle_auth" --config "$T/cuttle.conf" \
+		< "$T/conc$h.in" > "$T/conc$h.out" 2> "$T/conc$h.err" &
+	pids="$pids $!"
+done
+for i in 1 2 3 4 5; do CUTTLE audit prune --older-than 30d 2>/dev/null; sleep 0.2; done
+wait $pids
+sleep 1.5
+is "$(cat "$T"/conc?.out | grep -c '^ERR reason_=unknown_user')" 6000 "4 concurrent helpers: 6000 answers"
+is "$(CUTTLE audit --since 1h --limit 100000 --json | jq '[.[] | select(.user | startswith("conc")) | .count] | add')" \
+	$((before + 6000)) "... every decision counted in the audit log despite a concurrent prune"
+ok "... and nothing said about dropped records" sh -c "! grep -q 'audit log' '$T'/conc?.err"
+sed -i '/^\[lockout\]$/,/^enabled = no$/d' "$T/cuttle.conf"
+
 # The shipped error page shows the helper's text (%m) to the client.
 mkdir -p "$T/errors"
 cp /usr/share/squid/errors/templates/* "$T/errors/"
