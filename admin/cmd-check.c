@@ -131,6 +131,7 @@ struct summary {
 	char reasons[512];	/* "bad_password x12, locked x3" */
 	char clients[256];	/* failing addresses */
 	long long fail_no_client;	/* failures without an address */
+	long long repeats;		/* the same wrong password again */
 	char users[256];	/* for --ip: the users seen */
 	int nclients;
 	bool same_client;
@@ -155,7 +156,7 @@ add_word(char *list, size_t size, const char *word, int *n)
 static int
 summarise(const char *const *c, int ncols, void *vctx)
 {
-	/* first last count user client result reason detail */
+	/* first last count user client result reason detail flags */
 	struct summary *s = vctx;
 	long long count = strtoll(c[2], NULL, 10), last = strtoll(c[1], NULL, 10);
 
@@ -181,6 +182,8 @@ summarise(const char *const *c, int ncols, void *vctx)
 		s->err += count;
 	else
 		s->bh += count;
+	if (strstr(c[8], "repeat") != NULL)
+		s->repeats += count;
 	if (s->first_fail_ms == 0 || strtoll(c[0], NULL, 10) < s->first_fail_ms)
 		s->first_fail_ms = strtoll(c[0], NULL, 10);
 	add_word(s->clients, sizeof(s->clients), c[4], &s->nclients);
@@ -210,6 +213,7 @@ struct account {
 	char nets[256];
 	int nnets;
 	long long failures, throttled;	/* automatic lockout (state.db) */
+	long long addr_failures, addr_throttled;	/* of the last client address */
 };
 
 static int
@@ -272,6 +276,33 @@ load_account(struct admin *a, const char *name, struct account *acc)
 	}
 }
 
+static int
+addr_row(const char *const *c, int n, void *vctx)
+{
+	struct account *acc = vctx;
+
+	(void)n;
+	acc->addr_failures = strtoll(c[0], NULL, 10);
+	acc->addr_throttled = strtoll(c[1], NULL, 10);
+	return 1;
+}
+
+/* The automatic lockout of one client address. */
+static void
+load_addr_state(struct admin *a, const char *addr, struct account *acc)
+{
+	char path[4096], err[512];
+	const char *args[1] = { addr };
+	struct store *st;
+
+	conf_beside_store(a->conf, "state.db", path, sizeof(path));
+	if (store_open_schema(path, state_migrations, STORE_WRITE, 1, &st, err, sizeof(err)) != STORE_OK)
+		return;
+	(void)store_read(st, "SELECT count, throttled FROM failures WHERE kind = 'addr' AND key = ?1",
+	    args, 1, addr_row, acc, err, sizeof(err));
+	store_close(st);
+}
+
 /* Trim the " a, b," list form to "a, b". */
 static const char *
 listed(char *list)
@@ -329,7 +360,13 @@ explain_user(const char *name, const struct summary *s, const struct account *ac
 		    when(s->first_fail_ms, t2));
 		if (one_device)
 			printf(", all from %s", listed(clients));
-		if (s->last_ok_ms != 0 && one_device)
+		if (s->repeats > 0)
+			printf("; %lld of them the same wrong password again", s->repeats);
+		if (s->repeats > 0 && s->repeats + 1 >= s->err)
+			printf(". It is one old password sent over and over: a password saved on %s "
+			    "is stale; update it there (the repeats are not counted towards "
+			    "lockout).\n", one_device ? "that device" : "a device");
+		else if (s->last_ok_ms != 0 && one_device)
 			printf(". The password worked before: a password saved on that device is "
 			    "probably stale; update it there, or reset it with `cuttle user passwd "
 			    "%s`.\n", name);
@@ -340,7 +377,11 @@ explain_user(const char *name, const struct summary *s, const struct account *ac
 		    "`cuttle user add %s`.\n", name, acc->found ? " (it exists now: added since?)" : "",
 		    name);
 	} else if (strcmp(r, "throttled") == 0) {
-		if (acc->throttled > util_now())
+		if (acc->throttled <= util_now() && acc->addr_throttled > util_now())
+			printf("the address %s is throttled after %lld failed logins from it (any "
+			    "name); it ends at %s.\n", s->last_client, acc->addr_failures,
+			    when(acc->addr_throttled * 1000, t2));
+		else if (acc->throttled > util_now())
 			printf("throttled after %lld different wrong passwords; it ends at %s, or "
 			    "`cuttle user unlock %s` now.\n", acc->failures,
 			    when(acc->throttled * 1000, t2), name);
@@ -456,9 +497,9 @@ cmd_audit_why(struct admin *a, int argc, char **argv)
 	args[2] = sincebuf;
 	/* Names are recorded as sent; Squid may have lowered them. */
 	if (store_read(st, pos[0] != NULL ?
-	    "SELECT first, last, count, user, client, result, reason, detail FROM decisions "
+	    "SELECT first, last, count, user, client, result, reason, detail, flags FROM decisions "
 	    "WHERE (user = ?1 OR lower(user) = ?2) AND last >= ?3 ORDER BY id" :
-	    "SELECT first, last, count, user, client, result, reason, detail FROM decisions "
+	    "SELECT first, last, count, user, client, result, reason, detail, flags FROM decisions "
 	    "WHERE client = ?1 AND last >= ?3 ORDER BY id", args, 3, summarise, &s, err,
 	    sizeof(err)) != STORE_OK) {
 		admin_err("%s", err);
@@ -481,6 +522,8 @@ cmd_audit_why(struct admin *a, int argc, char **argv)
 	printf("since %s ago:\n", since_arg);
 	if (pos[0] != NULL) {
 		load_account(a, pos[0], &acc);
+		if (s.last_client[0] != '\0')
+			load_addr_state(a, s.last_client, &acc);
 		explain_user(pos[0], &s, &acc);
 	} else {
 		struct netaddr addr;

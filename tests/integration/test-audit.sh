@@ -11,6 +11,8 @@ add_user bob 'bob secret 2' || bail "user add failed"
 add_user carol 'carol secret 3' || bail "user add failed"
 add_user dave 'dave secret 4' || bail "user add failed"
 add_user erin 'erin secret 5' --expires 2021-01-01 || bail "user add failed"
+add_user frank 'frank secret 6' || bail "user add failed"
+add_user grace 'grace secret 7' || bail "user add failed"
 SUDO_USER=tester CUTTLE user lock dave 2>/dev/null
 CUTTLE user net add carol 127.0.0.2 2>/dev/null
 origin_start
@@ -24,6 +26,9 @@ is "$(status 'dave:dave secret 4')" 407 "dave: locked"
 is "$(status 'erin:erin secret 5')" 407 "erin: expired"
 is "$(status 'carol:carol secret 3' --interface 127.0.0.2)" 200 "carol from her network"
 is "$(status 'carol:carol secret 3' --interface 127.0.0.3)" 407 "carol from outside her network"
+for i in 1 2 3 4 5 6; do status 'grace:last year' --interface 127.0.0.4 > /dev/null; done
+for i in 1 2 3 4 5 6 7 8 9 10; do status "frank:guess $i" --interface 127.0.0.5 > /dev/null; done
+is "$(status 'frank:frank secret 6' --interface 127.0.0.5)" 407 "frank after 10 different wrong passwords: 407 even with the right one"
 sleep 1.5   # records are written within a second
 
 reason_of() { CUTTLE audit --user "$1" --json | jq -r "[.[] | select(.result == \"$2\")] | last | .reason"; }
@@ -36,6 +41,9 @@ is "$(reason_of nobody err)" unknown_user "audit: unknown_user"
 is "$(reason_of dave err)" locked "audit: dave locked"
 is "$(reason_of erin err)" expired "audit: erin expired"
 is "$(reason_of carol err)" ip_not_allowed "audit: carol ip_not_allowed"
+is "$(reason_of frank err)" throttled "audit: frank throttled"
+is "$(CUTTLE audit --user grace --json | jq '[.[] | select(.flags | index("repeat")) | .count] | add')" 5 \
+	"audit: grace's stale password resent 5 more times, flagged repeat"
 is "$(CUTTLE audit --reason ip_not_allowed --json | jq -r '.[0].client')" 127.0.0.3 "audit --reason"
 is "$(CUTTLE audit --ip 127.0.0.0/30 --result ok --json | jq -r '[.[].user] | sort | unique | join(",")')" \
 	"alice,carol" "audit --ip with a prefix"
@@ -43,15 +51,24 @@ is "$(CUTTLE audit --since 1h --limit 2 --json | jq length)" 2 "audit --limit"
 is "$(CUTTLE audit --json | jq -r '.[0] | keys_unsorted | join(",")')" \
 	"id,time,first,count,helper,user,client,result,reason,backend,flags,latency_us,detail" \
 	"documented JSON fields"
-ok "audit stats counts bad_password" sh -c "'$T/bin/cuttle' --config '$T/cuttle.conf' audit stats --json | jq -e '.by_reason[] | select(.reason == \"bad_password\" and .count == 4)' > /dev/null"
-is "$(CUTTLE audit stats --json | jq -r '.top_users[0].name')" alice "audit stats: top failing user"
+bp=$(CUTTLE audit --limit 1000 --json | jq '[.[] | select(.reason == "bad_password") | .count] | add')
+is "$(CUTTLE audit stats --json | jq '.by_reason[] | select(.reason == "bad_password") | .count')" "$bp" \
+	"audit stats counts bad_password ($bp)"
+is "$(CUTTLE audit stats --json | jq -r '.top_users[0] | "\(.name) \(.failures)"')" "frank 11" "audit stats: top failing user"
 
 # why: plain words and what to do.
 why() { CUTTLE audit why "$@" 2>&1; }
-ok "why alice: stale saved password on one device" sh -c "printf '%s' \"\$1\" | grep -q 'all from 127.0.0.3.*probably stale'" _ "$(why alice)"
+ok "why alice: stale saved password on one device" sh -c "printf '%s' \"\$1\" | grep -q 'all from 127.0.0.3; 2 of them the same wrong password again. It is one old password'" _ "$(why alice)"
 ok "why dave: locked, unlock command" sh -c "printf '%s' \"\$1\" | grep -q 'cuttle user unlock dave'" _ "$(why dave)"
 ok "why erin: expired, renew command" sh -c "printf '%s' \"\$1\" | grep -q 'expired at 2021-01-02T00:00:00Z'" _ "$(why erin)"
 ok "why carol: password right, outside her networks" sh -c "printf '%s' \"\$1\" | grep -q '127.0.0.3 is not in carol.s networks (127.0.0.2)'" _ "$(why carol)"
+ok "why grace: one stale saved password" sh -c "printf '%s' \"\$1\" | grep -q 'all from 127.0.0.4; 5 of them the same wrong password again. It is one old password sent over and over'" _ "$(why grace)"
+ok "why frank: throttled, when it ends, how to unlock" sh -c "printf '%s' \"\$1\" | grep -q 'throttled after 10 different wrong passwords; it ends at .*cuttle user unlock frank'" _ "$(why frank)"
+for w in 1 2 3 4 5 6 7 8 9 10; do status "walker$w:x" --interface 127.0.0.6 > /dev/null; done
+add_user hal 'hal secret 8'
+is "$(status 'hal:hal secret 8' --interface 127.0.0.6)" 407 "an address with 10 failures (any names) is throttled"
+sleep 1.3
+ok "why hal: it is the address that is throttled" sh -c "printf '%s' \"\$1\" | grep -q 'the address 127.0.0.6 is throttled after 10 failed logins'" _ "$(why hal)"
 ok "why nobody: no such user" sh -c "printf '%s' \"\$1\" | grep -q \"no user 'nobody'\"" _ "$(why nobody)"
 ok "why --ip: the address's story" sh -c "printf '%s' \"\$1\" | grep -q 'users: .*alice'" _ "$(why --ip 127.0.0.3)"
 

@@ -36,10 +36,10 @@ ok "audit why explains it and names the way out" sh -c \
 CUTTLE user unlock alice 2>/dev/null
 is "$(ask 'alice alice-pw 10.0.0.8')" "OK reason_=ok" "cuttle user unlock clears the automatic lockout"
 
-for n in x y z; do ask "ghost-$n $n 10.0.0.3" > /dev/null; done
+for g in x y z; do ask "ghost-$g $g 10.0.0.3" > /dev/null; done
 is "$(ask 'bob bob-pw 10.0.0.3')" "ERR reason_=throttled $G" "per address: 3 failures from 10.0.0.3 throttle it for everyone"
 is "$(ask 'bob bob-pw 10.0.0.4')" "OK reason_=ok" "... other addresses are not affected"
-for n in 1 2 3; do ask "ghost $n" > /dev/null; done
+for g in 1 2 3; do ask "ghost $g" > /dev/null; done
 is "$(ask 'ghost 4')" "ERR reason_=throttled $G" "unknown names are throttled like known ones"
 
 CUTTLE allow add 10.0.0.5 2>/dev/null
