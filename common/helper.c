@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,3 +336,47 @@ helper_count_extras(const char *format, int *client_r)
 	return n > PROTO_EXTRAS_MAX ? -1 : n;
 }
 
+
+int
+helper_main(int argc, char **argv, const char *prog, const char *usage,
+    enum helper_mode mode,
+    int (*parse)(int argc, char **argv, struct conf *conf, struct helper_opts *opts,
+    bool *debug_r, char *err, size_t errlen))
+{
+	struct helper_opts opts = { PROTO_CHANNEL_AUTO, 0, -1, mode, false, false };
+	struct conf *conf;
+	struct engine *engine;
+	struct audit *audit;
+	bool debug = false;
+	char err[512];
+	int bad;
+
+	/* Asked by a person at a terminal, never by Squid. */
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("%s\n(see %s(8))\n", usage, prog);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("%s (cuttle) %s\n", prog, PACKAGE_VERSION);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	util_no_core_dumps();
+	log_init(prog, false);
+	conf = conf_new();
+	bad = parse(argc, argv, conf, &opts, &debug, err, sizeof(err));
+	log_init(prog, debug);
+	if (bad == 0 && pwhash_init() != 0) {
+		snprintf(err, sizeof(err), "libsodium failed to initialise");
+		bad = -1;
+	}
+	if (bad != 0)
+		log_error("%s; answering BH to every request until fixed", err);
+	engine = engine_new(conf, bad != 0 ? err : NULL);
+	engine_set_client_field(engine, opts.client_field);
+	audit = audit_new(conf, prog);
+	bad = helper_run(engine, &opts, audit, STDIN_FILENO, STDOUT_FILENO);
+	audit_free(audit);
+	engine_free(engine);
+	return bad;
+}

@@ -38,4 +38,15 @@ int helper_run(struct engine *engine, const struct helper_opts *opts,
  */
 int helper_count_extras(const char *format, int *client_r);
 
+/*
+ * The whole life of a helper program: --help/--version for a person at a
+ * terminal; otherwise parse the options with parse (a problem is logged
+ * once and answered BH to every request, never an exit), then the engine,
+ * the audit sink and the request loop. Returns the exit status.
+ */
+int helper_main(int argc, char **argv, const char *prog, const char *usage,
+    enum helper_mode mode,
+    int (*parse)(int argc, char **argv, struct conf *conf, struct helper_opts *opts,
+    bool *debug_r, char *err, size_t errlen));
+
 #endif
