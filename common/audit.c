@@ -31,8 +31,12 @@ struct pending {
 	char detail[160];
 };
 
+/* Open addressing over the pending records: twice their number of slots. */
+#define INDEX_SLOTS (2 * AUDIT_PENDING_MAX)
+
 struct audit {
 	char path[4096];
+	int index[INDEX_SLOTS];	/* pending record + 1; 0: empty */
 	char helper[32];
 	long long retention;
 	struct store *store;
@@ -51,6 +55,8 @@ struct audit {
 	uint64_t syslog_dropped;
 	bool syslog_warned;
 };
+
+static void write_or_keep(struct audit *au, int wait_ms, bool drop);
 
 int64_t
 audit_now_ms(void)
@@ -89,6 +95,23 @@ audit_free(struct audit *au)
 		close(au->sock);
 	free(au->p);
 	free(au);
+}
+
+/* FNV-1a over what makes two decisions identical. */
+static uint32_t
+key_hash(const char *user, const char *client, const struct verdict *v)
+{
+	uint32_t h = 2166136261u;
+	const char *parts[3] = { user, client, v->backend };
+	unsigned nums[3] = { (unsigned)v->result, (unsigned)v->reason, v->flags };
+
+	for (int i = 0; i < 3; i++) {
+		for (const unsigned char *p = (const unsigned char *)parts[i]; *p != '\0'; p++)
+			h = (h ^ *p) * 16777619u;
+		h = (h ^ 0xffu) * 16777619u;
+		h = (h ^ nums[i]) * 16777619u;
+	}
+	return h;
 }
 
 static bool
@@ -246,8 +269,9 @@ audit_record(struct audit *au, const char *user, size_t user_len,
 	if (au->syslog)
 		send_syslog(au, name, client, v);
 	/* Identical decisions within one flush interval: one row, counted. */
-	for (size_t i = au->n; i-- > 0;) {
-		p = &au->p[i];
+	uint32_t slot = key_hash(name, client, v) % INDEX_SLOTS;
+	for (; au->index[slot] != 0; slot = (slot + 1) % INDEX_SLOTS) {
+		p = &au->p[au->index[slot] - 1];
 		if (same(p, name, client, v)) {
 			p->count++;
 			p->last = now;
@@ -257,9 +281,15 @@ audit_record(struct audit *au, const char *user, size_t user_len,
 		}
 	}
 	if (au->n == AUDIT_PENDING_MAX) {
-		au->dropped++;
-		return;
+		/* Many distinct decisions: write them now rather than drop any. */
+		write_or_keep(au, 0, false);
+		if (au->n == AUDIT_PENDING_MAX) {
+			au->dropped++;
+			return;
+		}
+		slot = key_hash(name, client, v) % INDEX_SLOTS;
 	}
+	au->index[slot] = (int)au->n + 1;
 	p = &au->p[au->n++];
 	memset(p, 0, sizeof(*p));
 	p->first = p->last = now;
@@ -371,21 +401,19 @@ prune(struct audit *au, int64_t now)
 		log_debug("audit prune: %s", err);
 }
 
-void
-audit_flush(struct audit *au, bool force)
+/*
+ * Write what is pending, waiting at most wait_ms for another writer. If
+ * that fails and drop is set, or the records have waited too long, they
+ * are dropped (counted, said on stderr).
+ */
+static void
+write_or_keep(struct audit *au, int wait_ms, bool drop)
 {
 	int64_t now = audit_now_ms();
-	bool written;
 
-	if (au->n == 0 || (!force && now - au->oldest < AUDIT_FLUSH_MS))
-		return;
-	/*
-	 * On the request path never wait for another writer; at exit (force)
-	 * the replies are out, so a short wait saves the last records.
-	 */
-	written = write_pending(au, force ? 2000 : 0);
-	if (written) {
+	if (write_pending(au, wait_ms)) {
 		au->n = 0;
+		memset(au->index, 0, sizeof(au->index));
 		prune(au, now);
 		return;
 	}
@@ -393,16 +421,29 @@ audit_flush(struct audit *au, bool force)
 	 * Not written: keep them a while (the store may just be busy), but
 	 * never let a broken store hold more than a few flush intervals.
 	 */
-	if (force || now - au->oldest > 10 * AUDIT_FLUSH_MS) {
+	if (drop || now - au->oldest > 10 * AUDIT_FLUSH_MS) {
 		uint64_t lost = 0;
 		for (size_t i = 0; i < au->n; i++)
 			lost += au->p[i].count;
 		au->dropped += lost;
 		au->n = 0;
+		memset(au->index, 0, sizeof(au->index));
 		log_warn("audit log %s: busy or unwritable; %llu decisions not recorded "
 		    "(%llu so far)", au->path, (unsigned long long)lost,
 		    (unsigned long long)au->dropped);
 	}
+}
+
+void
+audit_flush(struct audit *au, bool force)
+{
+	if (au->n == 0 || (!force && audit_now_ms() - au->oldest < AUDIT_FLUSH_MS))
+		return;
+	/*
+	 * On the request path never wait for another writer; at exit (force)
+	 * the replies are out, so a short wait saves the last records.
+	 */
+	write_or_keep(au, force ? 2000 : 0, force);
 }
 
 uint64_t

@@ -97,6 +97,23 @@ main(void)
 	is_str(query("SELECT flags FROM decisions WHERE user = 'bob'"), "repeat,check\n", "flags as words");
 	audit_free(au);
 
+	/* More distinct decisions than the pending table holds: none dropped. */
+	au = audit_new(c, "ext_cuttle_acl");
+	verdict_init(&v);
+	verdict_set(&v, REASON_NOT_ALLOWED, "allow", NULL);
+	for (int i = 0; i < AUDIT_PENDING_MAX + 1000; i++) {
+		char client[32];
+		snprintf(client, sizeof(client), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		audit_record(au, NULL, 0, client, &v);
+	}
+	audit_free(au);
+	{
+		char want[32];
+		snprintf(want, sizeof(want), "%d\n", AUDIT_PENDING_MAX + 1000);
+		is_str(query("SELECT sum(count) FROM decisions WHERE helper = 'ext_cuttle_acl'"), want,
+		    "distinct decisions beyond the pending table are written, not dropped");
+	}
+
 	/* A store that cannot be opened: records dropped and counted, no crash. */
 	if (conf_set(c, "audit", "path", "/nonexistent/audit.db", &e) != 0)
 		return 99;
