@@ -259,8 +259,8 @@ load_account(struct admin *a, const char *name, struct account *acc)
 		acc->locked_until = u.locked_until;
 		acc->expires = u.expires;
 		acc->no_password = strcmp(u.hash, "!") == 0;
-		(void)store_read(st, "SELECT cidr FROM user_nets WHERE user = ?1 ORDER BY cidr",
-		    args, 1, net_row, acc, err, sizeof(err));
+		ignore_status(store_read(st, "SELECT cidr FROM user_nets WHERE user = ?1 ORDER BY cidr",
+		    args, 1, net_row, acc, err, sizeof(err)));
 	}
 	pwhash_zero(&u, sizeof(u));
 	store_close(st);
@@ -269,8 +269,8 @@ load_account(struct admin *a, const char *name, struct account *acc)
 		conf_beside_store(a->conf, "state.db", path, sizeof(path));
 		if (store_open_schema(path, state_migrations, STORE_WRITE, 1, &st, err,
 		    sizeof(err)) == STORE_OK) {
-			(void)store_read(st, "SELECT count, throttled FROM failures WHERE kind = 'user' "
-			    "AND key = ?1", args, 1, state_row, acc, err, sizeof(err));
+			ignore_status(store_read(st, "SELECT count, throttled FROM failures WHERE kind = 'user' "
+			    "AND key = ?1", args, 1, state_row, acc, err, sizeof(err)));
 			store_close(st);
 		}
 	}
@@ -298,8 +298,8 @@ load_addr_state(struct admin *a, const char *addr, struct account *acc)
 	conf_beside_store(a->conf, "state.db", path, sizeof(path));
 	if (store_open_schema(path, state_migrations, STORE_WRITE, 1, &st, err, sizeof(err)) != STORE_OK)
 		return;
-	(void)store_read(st, "SELECT count, throttled FROM failures WHERE kind = 'addr' AND key = ?1",
-	    args, 1, addr_row, acc, err, sizeof(err));
+	ignore_status(store_read(st, "SELECT count, throttled FROM failures WHERE kind = 'addr' AND key = ?1",
+	    args, 1, addr_row, acc, err, sizeof(err)));
 	store_close(st);
 }
 
@@ -509,11 +509,11 @@ cmd_audit_why(struct admin *a, int argc, char **argv)
 	{
 		/* What Squid itself answered (log_cuttle_daemon), if recorded. */
 		struct squid_counts sq = { 0 };
-		(void)store_read(st, pos[0] != NULL ?
+		ignore_status(store_read(st, pos[0] != NULL ?
 		    "SELECT status, count(*), max(at) FROM squid_access WHERE (user = ?1 OR "
 		    "lower(user) = ?2) AND at >= ?3 GROUP BY status" :
 		    "SELECT status, count(*), max(at) FROM squid_access WHERE client = ?1 AND "
-		    "at >= ?3 GROUP BY status", args, 3, squid_row, &sq, err, sizeof(err));
+		    "at >= ?3 GROUP BY status", args, 3, squid_row, &sq, err, sizeof(err)));
 		s.squid407 = sq.n407;
 		s.squid_ok = sq.nok;
 		s.squid_last407 = sq.last407;

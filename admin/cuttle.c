@@ -37,44 +37,44 @@ const struct admin_cmd admin_cmds[] = {
 	  "Change a user's expiry (valid through that day, UTC; `never` removes it) "
 	  "or comment.", true },
 	{ "user list", "[--json]", cmd_user_list,
-	  "List users with their state and expiry." },
-	{ "user show", "NAME [--json]", cmd_user_show, "Show one user." },
+	  "List users with their state and expiry.", false },
+	{ "user show", "NAME [--json]", cmd_user_show, "Show one user.", false },
 	{ "user groups", "NAME [--add GROUP]... [--del GROUP]... [--json]", cmd_user_groups,
 	  "List a user's groups, or add and remove memberships (all or nothing).", true },
 	{ "user net add", "NAME CIDR", cmd_user_net_add,
 	  "Bind a user to a network: from then on it logs in only from its networks.", true },
 	{ "user net del", "NAME CIDR", cmd_user_net_del, "Remove a network from a user.", true },
-	{ "user net list", "NAME [--json]", cmd_user_net_list, "List a user's networks." },
+	{ "user net list", "NAME [--json]", cmd_user_net_list, "List a user's networks.", false },
 	{ "group add", "NAME [--comment TEXT]", cmd_group_add, "Create a group.", true },
 	{ "group del", "NAME", cmd_group_del, "Delete a group (its members stay).", true },
-	{ "group list", "[--json]", cmd_group_list, "List groups with their member counts." },
-	{ "group members", "NAME [--json]", cmd_group_members, "List a group's members." },
+	{ "group list", "[--json]", cmd_group_list, "List groups with their member counts.", false },
+	{ "group members", "NAME [--json]", cmd_group_members, "List a group's members.", false },
 	{ "allow add", "CIDR [--list NAME] [--comment TEXT] [--expires YYYY-MM-DD]", cmd_allow_add,
 	  "Let an address or prefix (IPv4 or IPv6) in without credentials "
 	  "(ext_cuttle_acl). The list is `default` unless named.", true },
 	{ "allow del", "CIDR [--list NAME]", cmd_allow_del, "Remove an entry from an allow list.", true },
-	{ "allow list", "[--list NAME] [--json]", cmd_allow_list, "List allow-list entries." },
+	{ "allow list", "[--list NAME] [--json]", cmd_allow_list, "List allow-list entries.", false },
 	{ "allow import", "FILE [--list NAME] [--replace]", cmd_allow_import,
 	  "Load entries, one per line (# comments; - for stdin), all or nothing; "
 	  "--replace swaps the whole list at once.", true },
 	{ "check", "NAME [--ip ADDR] [--password-stdin]", cmd_check,
 	  "Run a login through the helpers' decision path without Squid: prints the "
 	  "verdict and its reason; exit 0 OK, 1 ERR, 3 BH. Recorded in the audit log as "
-	  "a check." },
+	  "a check.", false },
 	{ "audit", "[--user U] [--ip ADDR|CIDR] [--result ok|err|bh] [--reason R] "
 	  "[--since 1h|2026-11-30] [--limit N] [--json] [--follow] [--admin | --squid]", cmd_audit,
 	  "Show recorded decisions, newest last (--follow: keep printing new ones; "
 	  "--admin: changes made with cuttle, and by whom; --squid: what Squid answered, "
-	  "from log_cuttle_daemon)." },
+	  "from log_cuttle_daemon).", false },
 	{ "audit stats", "[--since …] [--json]", cmd_audit_stats,
-	  "Decisions per result and reason, top failing users and addresses." },
+	  "Decisions per result and reason, top failing users and addresses.", false },
 	{ "audit prune", "--older-than DURATION", cmd_audit_prune,
 	  "Delete audit records older than DURATION (helpers prune after [audit] retention).",
 	  true },
 	{ "audit why", "NAME | --ip ADDR [--since DURATION]", cmd_audit_why,
 	  "Explain in plain words what happened to a user (or an address) recently, "
-	  "and what to do." },
-	{ "help", "[COMMAND]", cmd_help, "Describe the commands, or one of them." },
+	  "and what to do.", false },
+	{ "help", "[COMMAND]", cmd_help, "Describe the commands, or one of them.", false },
 	{ NULL, NULL, NULL, NULL, false }
 };
 

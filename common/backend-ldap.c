@@ -877,9 +877,12 @@ ldapb_verify(void *vctx, const char *user, const char *password, size_t len,
 		if (util_monotonic_us() >= op.deadline)
 			break;
 	}
-	if (util_monotonic_us() >= op.deadline)
-		snprintf(err, errlen, "directory did not answer within %llds (%.150s)",
-		    ctx->conf->ldap_deadline, op.err);
+	if (util_monotonic_us() >= op.deadline) {
+		char cause[160];
+		snprintf(cause, sizeof(cause), "%s", op.err);
+		snprintf(err, errlen, "directory did not answer within %llds (%s)",
+		    ctx->conf->ldap_deadline, cause);
+	}
 	return BACKEND_DOWN;
 }
 

@@ -340,8 +340,8 @@ helper_count_extras(const char *format, int *client_r)
 int
 helper_main(int argc, char **argv, const char *prog, const char *usage,
     enum helper_mode mode,
-    int (*parse)(int argc, char **argv, struct conf *conf, struct helper_opts *opts,
-    bool *debug_r, char *err, size_t errlen))
+    int (*parse_options)(int argc, char **argv, struct conf *conf,
+    struct helper_opts *opts, bool *debug_r, char *err, size_t errlen))
 {
 	struct helper_opts opts = { PROTO_CHANNEL_AUTO, 0, -1, mode, false, false };
 	struct conf *conf;
@@ -364,7 +364,7 @@ helper_main(int argc, char **argv, const char *prog, const char *usage,
 	util_no_core_dumps();
 	log_init(prog, false);
 	conf = conf_new();
-	bad = parse(argc, argv, conf, &opts, &debug, err, sizeof(err));
+	bad = parse_options(argc, argv, conf, &opts, &debug, err, sizeof(err));
 	log_init(prog, debug);
 	if (bad == 0 && pwhash_init() != 0) {
 		snprintf(err, sizeof(err), "libsodium failed to initialise");

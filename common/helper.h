@@ -46,7 +46,7 @@ int helper_count_extras(const char *format, int *client_r);
  */
 int helper_main(int argc, char **argv, const char *prog, const char *usage,
     enum helper_mode mode,
-    int (*parse)(int argc, char **argv, struct conf *conf, struct helper_opts *opts,
-    bool *debug_r, char *err, size_t errlen));
+    int (*parse_options)(int argc, char **argv, struct conf *conf,
+    struct helper_opts *opts, bool *debug_r, char *err, size_t errlen));
 
 #endif

@@ -202,8 +202,8 @@ lockout_success(struct lockout *lo, const char *user)
 
 	if (lo == NULL || !ready(lo))
 		return;
-	(void)store_write(lo->keep.store, "DELETE FROM failures WHERE kind = 'user' AND key = ?1",
-	    args, 1, err, sizeof(err));
+	ignore_status(store_write(lo->keep.store, "DELETE FROM failures WHERE kind = 'user' AND key = ?1",
+	    args, 1, err, sizeof(err)));
 }
 
 int

@@ -50,11 +50,12 @@ is_store(const char *path)
 	return n == sizeof(head) && memcmp(head, "SQLite format 3", 15) == 0;
 }
 
+/* Say a problem once (until things work again): "PATH: what". */
 static void
-warn(struct logd *ld, const char *fmt, const char *what)
+warn(struct logd *ld, const char *what)
 {
 	if (!ld->warned)
-		log_warn(fmt, ld->path, what);
+		log_warn("%s: %s", ld->path, what);
 	ld->warned = 1;
 }
 
@@ -71,7 +72,8 @@ open_store(struct logd *ld)
 	if (store_open_schema(ld->path, audit_migrations, STORE_READ, 0, &ld->store, err,
 	    sizeof(err)) != STORE_OK) {
 		ld->retry_at = now + 5000;
-		warn(ld, "%s: %s; access records are dropped until it is fixed", err);
+		strncat(err, "; access records are dropped until it is fixed", sizeof(err) - strlen(err) - 1);
+		warn(ld, err);
 		return -1;
 	}
 	ld->warned = 0;
@@ -84,9 +86,12 @@ open_file(struct logd *ld)
 	if (ld->fp != NULL)
 		return;
 	ld->fp = fopen(ld->path, "a");
-	if (ld->fp == NULL)
-		warn(ld, "%s: %s; log lines are dropped until it can be opened", strerror(errno));
-	else
+	if (ld->fp == NULL) {
+		char what[200];
+		snprintf(what, sizeof(what), "%s; log lines are dropped until it can be opened",
+		    strerror(errno));
+		warn(ld, what);
+	} else
 		ld->warned = 0;
 }
 
@@ -123,7 +128,7 @@ commit(struct logd *ld)
 		return;
 	if (store_commit(ld->store, err, sizeof(err)) != STORE_OK) {
 		ld->dropped += (uint64_t)ld->pending;
-		warn(ld, "%s: %s; access records dropped", err);
+		warn(ld, err);
 	}
 	ld->pending = 0;
 }
@@ -140,8 +145,8 @@ prune(struct logd *ld)
 	ld->pruned_at = now;
 	/* The default retention; helpers prune the decisions with [audit]'s. */
 	snprintf(before, sizeof(before), "%lld", (long long)(now - 90LL * 86400 * 1000));
-	(void)store_write(ld->store, "DELETE FROM squid_access WHERE at < ?1", args, 1, err,
-	    sizeof(err));
+	ignore_status(store_write(ld->store, "DELETE FROM squid_access WHERE at < ?1", args, 1, err,
+	    sizeof(err)));
 }
 
 void
@@ -210,7 +215,10 @@ store_line(struct logd *ld, const char *line)
 	const char *args[7] = { at, a.client, a.user, status, a.method, a.host, a.reason };
 
 	if (logd_parse_access(line, &a) != 0) {
-		warn(ld, "%s: a line not in the cuttle logformat (see log_cuttle_daemon(8)): %.80s", line);
+		char what[200];
+		snprintf(what, sizeof(what), "a line not in the cuttle logformat (see "
+		    "log_cuttle_daemon(8)): %.80s", line);
+		warn(ld, what);
 		ld->dropped++;
 		return;
 	}
@@ -231,7 +239,7 @@ store_line(struct logd *ld, const char *line)
 		store_rollback(ld->store);
 		ld->dropped += (uint64_t)ld->pending + 1;
 		ld->pending = 0;
-		warn(ld, "%s: %s; access records dropped", err);
+		warn(ld, err);
 		store_close(ld->store);
 		ld->store = NULL;
 		return;
@@ -299,7 +307,7 @@ logd_command(struct logd *ld, const char *line, size_t len)
 		if (ld->mode == LOGD_FILE && ld->fp != NULL) {
 			fflush(ld->fp);
 			if (ftruncate(fileno(ld->fp), 0) != 0)
-				warn(ld, "%s: truncate: %s", strerror(errno));
+				warn(ld, strerror(errno));
 		}
 		break;
 	case 'O':

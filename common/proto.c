@@ -97,37 +97,26 @@ set_bad(struct request *req, const char *error)
 	snprintf(req->error, sizeof(req->error), "%s", error);
 }
 
-void
-proto_parse_basic(struct request *req, const char *line, size_t len,
-    enum proto_channel *mode, int nextras)
+/*
+ * The channel ID and the checks every request line gets: always an ID with
+ * "yes"; never with "no"; in auto, a leading all-digit token when counted
+ * says the line has the fields for one (and afterwards, once one was seen,
+ * whenever there are at least min_fields). Then the 8192-byte limit on the
+ * request after the ID, and no NUL anywhere. Returns the index of the first
+ * field after the ID, or -1 with req->bad set.
+ */
+static int
+channel_and_checks(struct request *req, const char *line, size_t len, char **fields,
+    const size_t *lens, int n, enum proto_channel *mode, bool counted, int min_fields)
 {
-	char *fields[PROTO_EXTRAS_MAX + 4];
-	size_t lens[PROTO_EXTRAS_MAX + 4];
-	int n, first = 0, maxf = (int)(sizeof(fields) / sizeof(fields[0]));
-	char *user, *pw;
-	bool digits;
+	bool digits = all_digits(fields[0], lens[0]);
+	int first = 0;
 
-	proto_request_clear(req);
-	if (len >= PROTO_WIRE_MAX) {
-		proto_parse_overlong(req, line, len, *mode, nextras);
-		return;
-	}
-	memcpy(req->buf, line, len);
-	req->buf[len] = '\0';
-	n = split(req->buf, len, fields, lens, maxf);
-	digits = all_digits(fields[0], lens[0]);
-
-	/*
-	 * The channel ID: always with "yes"; never with "no"; in auto, a
-	 * leading all-digit token on a line with one field more than
-	 * user, password and the declared key_extras.
-	 */
-	if (*mode == PROTO_CHANNEL_YES ||
-	    (*mode == PROTO_CHANNEL_AUTO && n == 2 + nextras + 1 && digits) ||
-	    (*mode == PROTO_CHANNEL_AUTO_SEEN && n >= 2 + nextras + 1 && digits)) {
+	if (*mode == PROTO_CHANNEL_YES || (*mode == PROTO_CHANNEL_AUTO && counted && digits) ||
+	    (*mode == PROTO_CHANNEL_AUTO_SEEN && n >= min_fields && digits)) {
 		if (!digits || lens[0] > PROTO_CHANNEL_MAX) {
 			set_bad(req, "malformed channel ID");
-			return;
+			return -1;
 		}
 		take_channel(req, fields[0], lens[0]);
 		first = 1;
@@ -137,12 +126,37 @@ proto_parse_basic(struct request *req, const char *line, size_t len,
 	/* The request after the channel ID is what Squid bounds. */
 	if (len - (first ? lens[0] + 1 : 0) >= PROTO_LINE_MAX) {
 		set_bad(req, "request line longer than 8192 bytes");
-		return;
+		return -1;
 	}
 	if (memchr(line, '\0', len) != NULL) {
 		set_bad(req, "NUL byte in request");
+		return -1;
+	}
+	return first;
+}
+
+void
+proto_parse_basic(struct request *req, const char *line, size_t len,
+    enum proto_channel *mode, int nextras)
+{
+	char *fields[PROTO_EXTRAS_MAX + 4];
+	size_t lens[PROTO_EXTRAS_MAX + 4];
+	int n, first = 0, maxf = (int)(sizeof(fields) / sizeof(fields[0]));
+	char *user, *pw;
+
+	proto_request_clear(req);
+	if (len >= PROTO_WIRE_MAX) {
+		proto_parse_overlong(req, line, len, *mode, nextras);
 		return;
 	}
+	memcpy(req->buf, line, len);
+	req->buf[len] = '\0';
+	n = split(req->buf, len, fields, lens, maxf);
+	/* In auto: one field more than user, password and the declared extras. */
+	first = channel_and_checks(req, line, len, fields, lens, n, mode, n == 2 + nextras + 1,
+	    2 + nextras + 1);
+	if (first < 0)
+		return;
 	if (n - first < 2) {
 		set_bad(req, n - first == 1 && lens[first] > 0 ?
 		    "missing password field" : "missing user and password fields");
@@ -177,7 +191,6 @@ proto_parse_fields(struct request *req, const char *line, size_t len,
 	char *fields[PROTO_EXTRAS_MAX + 2];
 	size_t lens[PROTO_EXTRAS_MAX + 2];
 	int n, first = 0;
-	bool digits, counted;
 
 	proto_request_clear(req);
 	req->external = true;
@@ -189,28 +202,10 @@ proto_parse_fields(struct request *req, const char *line, size_t len,
 	memcpy(req->buf, line, len);
 	req->buf[len] = '\0';
 	n = split(req->buf, len, fields, lens, PROTO_EXTRAS_MAX + 1);
-	digits = all_digits(fields[0], lens[0]);
-	counted = exact ? n == needed + 1 : n >= needed + 1;
-	if (*mode == PROTO_CHANNEL_YES ||
-	    (*mode == PROTO_CHANNEL_AUTO && counted && digits) ||
-	    (*mode == PROTO_CHANNEL_AUTO_SEEN && n >= needed + 1 && digits)) {
-		if (!digits || lens[0] > PROTO_CHANNEL_MAX) {
-			set_bad(req, "malformed channel ID");
-			return;
-		}
-		take_channel(req, fields[0], lens[0]);
-		first = 1;
-		if (*mode == PROTO_CHANNEL_AUTO)
-			*mode = PROTO_CHANNEL_AUTO_SEEN;
-	}
-	if (len - (first ? lens[0] + 1 : 0) >= PROTO_LINE_MAX) {
-		set_bad(req, "request line longer than 8192 bytes");
+	first = channel_and_checks(req, line, len, fields, lens, n, mode,
+	    exact ? n == needed + 1 : n >= needed + 1, needed + 1);
+	if (first < 0)
 		return;
-	}
-	if (memchr(line, '\0', len) != NULL) {
-		set_bad(req, "NUL byte in request");
-		return;
-	}
 	if (n > PROTO_EXTRAS_MAX + first) {
 		set_bad(req, "too many fields");
 		return;

@@ -161,6 +161,13 @@ long long store_counter(struct store *store, const char *counter);
 int store_touch_user(struct store *store, const char *name, char *err,
     size_t errlen) WUR;
 
+/* For a status that truly does not matter (best-effort reads and writes). */
+static inline void
+ignore_status(int status)
+{
+	(void)status;
+}
+
 /* Settings: returns 1 and the value, 0 if absent, or a negative status. */
 int store_setting_get(struct store *store, const char *key, char *buf,
     size_t size, char *err, size_t errlen) WUR;
