@@ -788,6 +788,34 @@ user_compare(struct ldap_ctx *ctx, const char *dn, const char *pw, size_t len,
 }
 
 /*
+ * The user's DN: the DN template filled in (RFC 4514 escaping), or the one
+ * entry the search finds. Returns OK with dn, UNKNOWN_USER (no entry, or a
+ * name no template can hold), AMBIGUOUS, DOWN or ERROR.
+ */
+static enum backend_result
+user_dn(struct ldap_ctx *ctx, const char *user, const struct op *op, char dn[static DN_MAX])
+{
+	const struct conf *c = ctx->conf;
+	enum backend_result br;
+	const char *why;
+	char *found;
+
+	if (c->ldap_dn_template[0] != '\0') {
+		struct ldapesc_var var = { 's', user, strlen(user), LDAPESC_DN };
+		if (ldapesc_fill(c->ldap_dn_template, &var, 1, dn, DN_MAX, &why) < 0) {
+			snprintf(op->err, op->errlen, "dn_template: %s", why);
+			return BACKEND_UNKNOWN_USER;
+		}
+		return BACKEND_OK;
+	}
+	if ((br = find_dn(ctx, user, op, &found)) != BACKEND_OK)
+		return br;
+	snprintf(dn, DN_MAX, "%s", found);
+	ldap_memfree(found);
+	return BACKEND_OK;
+}
+
+/*
  * DN-template mode: the entry bound to must carry the name as given (the
  * server may have matched "alice " to uid=alice).
  */
@@ -819,32 +847,21 @@ verify_once(struct ldap_ctx *ctx, const char *user, const char *pw, size_t len,
     struct verdict *v, const struct op *op)
 {
 	const struct conf *c = ctx->conf;
-	char *found = NULL, dn[DN_MAX];
-	const char *why;
+	char dn[DN_MAX];
 	enum backend_result br;
 
 	br = get_conn(ctx, op);
+	if (br == BACKEND_OK)
+		br = user_dn(ctx, user, op, dn);
 	if (br != BACKEND_OK)
-		return br;
-	if (c->ldap_dn_template[0] != '\0') {
-		struct ldapesc_var var = { 's', user, strlen(user), LDAPESC_DN };
-		if (ldapesc_fill(c->ldap_dn_template, &var, 1, dn, sizeof(dn), &why) < 0) {
-			snprintf(op->err, op->errlen, "dn_template: %s", why);
-			return BACKEND_BAD_PASSWORD;
-		}
-	} else {
-		br = find_dn(ctx, user, op, &found);
-		if (br != BACKEND_OK)
-			return br;
-		snprintf(dn, sizeof(dn), "%s", found);
-		ldap_memfree(found);
-	}
+		goto out;
 	if (c->ldap_password_attr[0] != '\0')
 		br = user_compare(ctx, dn, pw, len, op);
 	else
 		br = user_bind(ctx, dn, pw, len, v, op);
 	if (br == BACKEND_OK && c->ldap_dn_template[0] != '\0')
 		br = template_login(ctx, dn, user, op);
+out:
 	/*
 	 * Without a search, an unknown DN and a wrong password look the same
 	 * to LDAP: report bad_password for both.
@@ -990,7 +1007,7 @@ groups_once(struct ldap_ctx *ctx, const char *user,
     int (*fn)(const char *group, void *arg), void *arg, const struct op *op)
 {
 	const struct conf *c = ctx->conf;
-	char *dn = NULL, filter[FILTER_MAX], *attrs[2] = { NULL, NULL };
+	char dn[DN_MAX], filter[FILTER_MAX], *attrs[2] = { NULL, NULL };
 	const char *why, *base;
 	LDAPMessage *res = NULL;
 	enum backend_result br;
@@ -998,22 +1015,8 @@ groups_once(struct ldap_ctx *ctx, const char *user,
 
 	if ((br = get_conn(ctx, op)) != BACKEND_OK)
 		return br;
-	if (c->ldap_dn_template[0] != '\0') {
-		char tdn[DN_MAX];
-		struct ldapesc_var var = { 's', user, strlen(user), LDAPESC_DN };
-		if (ldapesc_fill(c->ldap_dn_template, &var, 1, tdn, sizeof(tdn), &why) < 0)
-			return BACKEND_UNKNOWN_USER;
-		if ((dn = strdup(tdn)) == NULL)
-			return BACKEND_ERROR;
-	} else {
-		char *found;
-		if ((br = find_dn(ctx, user, op, &found)) != BACKEND_OK)
-			return br;
-		dn = strdup(found);
-		ldap_memfree(found);
-		if (dn == NULL)
-			return BACKEND_ERROR;
-	}
+	if ((br = user_dn(ctx, user, op, dn)) != BACKEND_OK)
+		return br;
 	if (c->ldap_user_group_attr[0] != '\0') {
 		/* Groups listed on the user's entry (memberOf). */
 		attrs[0] = c->ldap_user_group_attr;
@@ -1022,7 +1025,6 @@ groups_once(struct ldap_ctx *ctx, const char *user,
 			each_value(ctx->search_ld, res, c->ldap_user_group_attr, true,
 			    c->ldap_group_base, fn, arg);
 		if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INVALID_DN_SYNTAX) {
-			free(dn);
 			ldap_msgfree(res);
 			return BACKEND_UNKNOWN_USER;
 		}
@@ -1033,7 +1035,6 @@ groups_once(struct ldap_ctx *ctx, const char *user,
 		};
 		if (ldapesc_fill(c->ldap_group_filter, vars, 2, filter, sizeof(filter), &why) < 0) {
 			snprintf(op->err, op->errlen, "[ldap] group_filter: %s", why);
-			free(dn);
 			return BACKEND_ERROR;
 		}
 		attrs[0] = c->ldap_group_attr;
@@ -1044,7 +1045,6 @@ groups_once(struct ldap_ctx *ctx, const char *user,
 		if (rc == LDAP_NO_SUCH_OBJECT)
 			rc = LDAP_SUCCESS;
 	}
-	free(dn);
 	ldap_msgfree(res);
 	if (rc != LDAP_SUCCESS)
 		return fail(ctx, ctx->cur, rc, "group search failed", NULL, op);
@@ -1078,7 +1078,7 @@ in_group_once(struct ldap_ctx *ctx, const char *user, const char *group,
     const struct op *op)
 {
 	const struct conf *c = ctx->conf;
-	char *dn = NULL, filter[FILTER_MAX], *attrs[] = { LDAP_NO_ATTRS, NULL };
+	char dn[DN_MAX] = "", filter[FILTER_MAX], *attrs[] = { LDAP_NO_ATTRS, NULL };
 	const char *why, *base;
 	LDAPMessage *res = NULL;
 	enum backend_result br;
@@ -1087,36 +1087,20 @@ in_group_once(struct ldap_ctx *ctx, const char *user, const char *group,
 	if ((br = get_conn(ctx, op)) != BACKEND_OK)
 		return br;
 	/* The user's DN only when the filter wants it (%d). */
-	if (strstr(c->ldap_group_filter, "%d") != NULL) {
-		if (c->ldap_dn_template[0] != '\0') {
-			char tdn[DN_MAX];
-			struct ldapesc_var var = { 's', user, strlen(user), LDAPESC_DN };
-			if (ldapesc_fill(c->ldap_dn_template, &var, 1, tdn, sizeof(tdn), &why) < 0 ||
-			    (dn = strdup(tdn)) == NULL)
-				return BACKEND_UNKNOWN_USER;
-		} else {
-			char *found;
-			if ((br = find_dn(ctx, user, op, &found)) != BACKEND_OK)
-				return br;
-			dn = strdup(found);
-			ldap_memfree(found);
-			if (dn == NULL)
-				return BACKEND_ERROR;
-		}
-	}
+	if (strstr(c->ldap_group_filter, "%d") != NULL &&
+	    (br = user_dn(ctx, user, op, dn)) != BACKEND_OK)
+		return br;
 	{
 		struct ldapesc_var vars[3] = {
 			{ 'u', user, strlen(user), LDAPESC_FILTER },
-			{ 'd', dn != NULL ? dn : "", dn != NULL ? strlen(dn) : 0, LDAPESC_FILTER },
+			{ 'd', dn, strlen(dn), LDAPESC_FILTER },
 			{ 'g', group, strlen(group), LDAPESC_FILTER },
 		};
 		if (ldapesc_fill(c->ldap_group_filter, vars, 3, filter, sizeof(filter), &why) < 0) {
-			free(dn);
 			snprintf(op->err, op->errlen, "[ldap] group_filter: %s", why);
 			return BACKEND_ERROR;
 		}
 	}
-	free(dn);
 	base = c->ldap_group_base[0] != '\0' ? c->ldap_group_base : c->ldap_base;
 	rc = search(ctx, base, (int)c->ldap_group_scope, filter, attrs, op, &res);
 	count = rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED ?
