@@ -194,23 +194,64 @@ take_passwords(int argc, char **argv, struct conf *conf, char *err, size_t errle
 	return 0;
 }
 
+/*
+ * What both helpers do first: take the -w passwords out of argv, then read
+ * the configuration file (--config, or the default one), which the rest
+ * of the command line overrides. Returns 0 or -1 with err.
+ */
+static int
+config_first(int argc, char **argv, struct conf *conf, char *err, size_t errlen)
+{
+	const char *config = NULL;
+
+	if (take_passwords(argc, argv, conf, err, errlen) != 0)
+		return -1;
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--config") == 0)
+			config = argv[i + 1];
+	return conf_load(conf, config != NULL ? config : CONF_DEFAULT_PATH, config != NULL,
+	    err, errlen);
+}
+
+/*
+ * The long options both helpers take (--config, --db, --channel-id,
+ * --debug). Returns 1 when a is one of them, 0 when it is not, -1 with
+ * err when its value is bad.
+ */
+static int
+common_long_option(const char *a, const char *val, struct helper_opts *o, bool *debug_r,
+    const char **db_r, char *err, size_t errlen)
+{
+	if (strcmp(a, "--config") == 0)
+		return 1;
+	if (strcmp(a, "--db") == 0) {
+		*db_r = val;
+		return 1;
+	}
+	if (strcmp(a, "--channel-id") == 0) {
+		if (proto_channel_parse(val, &o->channel) != 0) {
+			snprintf(err, errlen, "--channel-id %.40s: use yes, no or auto", val);
+			return -1;
+		}
+		return 1;
+	}
+	if (strcmp(a, "--debug") == 0) {
+		*debug_r = true;
+		return 1;
+	}
+	return 0;
+}
+
 int
 options_basic_auth(int argc, char **argv, struct conf *conf,
     struct helper_opts *o, bool *debug_r, char *err, size_t errlen)
 {
-	const char *config = NULL, *db = NULL, *why;
+	const char *db = NULL, *why;
 	struct ldap_args la;
-	int i;
+	int i, rc;
 
 	memset(&la, 0, sizeof(la));
-	if (take_passwords(argc, argv, conf, err, errlen) != 0)
-		return -1;
-	/* The configuration file first: the command line overrides it. */
-	for (i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--config") == 0)
-			config = argv[i + 1];
-	if (conf_load(conf, config != NULL ? config : CONF_DEFAULT_PATH, config != NULL,
-	    err, errlen) != 0)
+	if (config_first(argc, argv, conf, err, errlen) != 0)
 		return -1;
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i], *val;
@@ -224,23 +265,16 @@ options_basic_auth(int argc, char **argv, struct conf *conf,
 				return -1;
 			}
 			val = takes ? argv[++i] : NULL;
-			if (strcmp(a, "--config") == 0) {
+			if ((rc = common_long_option(a, val, o, debug_r, &db, err, errlen)) < 0)
+				return -1;
+			if (rc > 0)
 				continue;
-			} else if (strcmp(a, "--db") == 0) {
-				db = val;
-			} else if (strcmp(a, "--channel-id") == 0) {
-				if (proto_channel_parse(val, &o->channel) != 0) {
-					snprintf(err, errlen, "--channel-id %.40s: use yes, no or auto", val);
-					return -1;
-				}
-			} else if (strcmp(a, "--key-extras") == 0) {
+			if (strcmp(a, "--key-extras") == 0) {
 				if ((o->nextras = helper_count_extras(val, &o->client_field)) < 0) {
 					snprintf(err, errlen, "--key-extras: more than %d fields",
 					    PROTO_EXTRAS_MAX);
 					return -1;
 				}
-			} else if (strcmp(a, "--debug") == 0) {
-				*debug_r = true;
 			} else {
 				snprintf(err, errlen, "unknown option '%.60s' (%s)", a,
 				    options_basic_usage);
@@ -336,18 +370,12 @@ int
 options_ext_acl(int argc, char **argv, struct conf *conf, struct helper_opts *o,
     bool *debug_r, char *err, size_t errlen)
 {
-	const char *config = NULL, *db = NULL, *why, *mode = NULL;
+	const char *db = NULL, *why, *mode = NULL;
 	struct group_args ga;
-	int i;
+	int i, rc;
 
 	memset(&ga, 0, sizeof(ga));
-	if (take_passwords(argc, argv, conf, err, errlen) != 0)
-		return -1;
-	for (i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--config") == 0)
-			config = argv[i + 1];
-	if (conf_load(conf, config != NULL ? config : CONF_DEFAULT_PATH, config != NULL,
-	    err, errlen) != 0)
+	if (config_first(argc, argv, conf, err, errlen) != 0)
 		return -1;
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i], *val = NULL;
@@ -360,20 +388,11 @@ options_ext_acl(int argc, char **argv, struct conf *conf, struct helper_opts *o,
 				return -1;
 			}
 			val = takes ? argv[++i] : NULL;
-			if (strcmp(a, "--config") == 0)
-				continue;
-			if (strcmp(a, "--db") == 0)
-				db = val;
-			else if (strcmp(a, "--mode") == 0)
+			if ((rc = common_long_option(a, val, o, debug_r, &db, err, errlen)) < 0)
+				return -1;
+			if (rc == 0 && strcmp(a, "--mode") == 0)
 				mode = val;
-			else if (strcmp(a, "--channel-id") == 0) {
-				if (proto_channel_parse(val, &o->channel) != 0) {
-					snprintf(err, errlen, "--channel-id %.40s: use yes, no or auto", val);
-					return -1;
-				}
-			} else if (strcmp(a, "--debug") == 0) {
-				*debug_r = true;
-			} else {
+			else if (rc == 0) {
 				snprintf(err, errlen, "unknown option '%.60s' (%s)", a, options_ext_usage);
 				return -1;
 			}
