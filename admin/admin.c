@@ -377,10 +377,8 @@ admin_write(struct admin *a, int (*fn)(struct store *st, void *ctx, char *err,
 		return EXIT_STORE;
 	}
 	rc = fn(st, ctx, err, sizeof(err));
-	if (rc == EXIT_DONE && store_commit(st, err, sizeof(err)) != STORE_OK) {
-		admin_err("%s", err);
+	if (rc == EXIT_DONE && store_commit(st, err, sizeof(err)) != STORE_OK)
 		rc = EXIT_STORE;
-	}
 	if (rc != EXIT_DONE) {
 		store_rollback(st);
 		if (rc == EXIT_STORE && err[0] != '\0')

@@ -113,6 +113,34 @@ load_user(struct admin *a, const char *cmd, const char *arg,
 	return rc == 0 ? EXIT_NO : EXIT_STORE;
 }
 
+struct change_job {
+	const char *name;
+	int (*change)(struct store_user *u, void *ctx);
+	void *ctx;
+};
+
+static int
+do_change(struct store *st, void *vjob, char *err, size_t errlen)
+{
+	struct change_job *job = vjob;
+	struct store_user u;
+	int rc, ex;
+
+	rc = store_user_get(st, job->name, &u, err, errlen);
+	if (rc == 0) {
+		admin_err("no user '%s'", job->name);
+		ex = EXIT_NO;
+	} else if (rc < 0) {
+		ex = EXIT_STORE;
+	} else if ((ex = job->change(&u, job->ctx)) == 0) {
+		u.updated = (long long)util_now();
+		if (store_user_put(st, &u, err, errlen) != STORE_OK)
+			ex = EXIT_STORE;
+	}
+	pwhash_zero(&u, sizeof(u));
+	return ex;
+}
+
 /*
  * Run a change to one user in a BEGIN IMMEDIATE transaction: read, let
  * change() edit the row, write it back. Returns an exit status.
@@ -122,41 +150,14 @@ change_user(struct admin *a, const char *cmd, const char *arg,
     int (*change)(struct store_user *u, void *ctx), void *ctx,
     const char *done)
 {
-	char name[UTIL_NAME_MAX + 1], err[512];
-	struct store_user u;
-	struct store *st;
-	int rc, ex;
+	char name[UTIL_NAME_MAX + 1];
+	struct change_job job = { name, change, ctx };
+	int ex;
 
 	if ((ex = admin_user_name(a, cmd, arg, name)) != 0)
 		return ex;
-	if ((st = admin_open_store(a, &ex)) == NULL)
-		return ex;
-	if (store_begin(st, err, sizeof(err)) != STORE_OK) {
-		admin_err("%s", err);
-		store_close(st);
-		return EXIT_STORE;
-	}
-	rc = store_user_get(st, name, &u, err, sizeof(err));
-	if (rc == 0) {
-		admin_err("no user '%s'", name);
-		ex = EXIT_NO;
-	} else if (rc < 0) {
-		admin_err("%s", err);
-		ex = EXIT_STORE;
-	} else if ((ex = change(&u, ctx)) == 0) {
-		u.updated = (long long)util_now();
-		if (store_user_put(st, &u, err, sizeof(err)) != STORE_OK ||
-		    store_commit(st, err, sizeof(err)) != STORE_OK) {
-			admin_err("%s", err);
-			ex = EXIT_STORE;
-		}
-	}
-	if (ex != 0)
-		store_rollback(st);
-	else
+	if ((ex = admin_write(a, do_change, &job)) == EXIT_DONE)
 		admin_err("%s '%s'", done, name);
-	pwhash_zero(&u, sizeof(u));
-	store_close(st);
 	return ex;
 }
 
