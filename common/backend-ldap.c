@@ -17,10 +17,13 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LDAP_DEPRECATED 0
@@ -34,10 +37,70 @@
 #define FILTER_MAX 4096
 #define DN_MAX 4096
 
+/*
+ * The circuit breaker's state is the process's, not a connection's: every
+ * worker thread of a helper skips a server another one found down.
+ */
+struct circuit {
+	char *uri;
+	uint64_t down_until;	/* monotonic µs; 0: up (read and set atomically) */
+};
+
+#define CIRCUITS_MAX 32
+static struct circuit circuits[CIRCUITS_MAX];
+static int ncircuits;
+static pthread_mutex_t circuits_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct circuit *
+circuit_for(const char *uri)
+{
+	static struct circuit spare;	/* past CIRCUITS_MAX servers: shared, harmless */
+	struct circuit *c = &spare;
+
+	pthread_mutex_lock(&circuits_lock);
+	for (int i = 0; i < ncircuits; i++)
+		if (strcmp(circuits[i].uri, uri) == 0) {
+			c = &circuits[i];
+			goto out;
+		}
+	if (ncircuits < CIRCUITS_MAX && (circuits[ncircuits].uri = strdup(uri)) != NULL)
+		c = &circuits[ncircuits++];
+out:
+	pthread_mutex_unlock(&circuits_lock);
+	return c;
+}
+
+int
+backend_ldap_circuit(int *nservers_r)
+{
+	uint64_t now = util_monotonic_us();
+	int down = 0;
+
+	pthread_mutex_lock(&circuits_lock);
+	for (int i = 0; i < ncircuits; i++)
+		if (__atomic_load_n(&circuits[i].down_until, __ATOMIC_RELAXED) > now)
+			down++;
+	*nservers_r = ncircuits;
+	pthread_mutex_unlock(&circuits_lock);
+	return down;
+}
+
 struct server {
 	char *uri;
-	uint64_t down_until;	/* monotonic µs; 0: up */
+	struct circuit *circuit;
 };
+
+static uint64_t
+down_until(const struct server *s)
+{
+	return __atomic_load_n(&s->circuit->down_until, __ATOMIC_RELAXED);
+}
+
+static void
+set_down_until(struct server *s, uint64_t t)
+{
+	__atomic_store_n(&s->circuit->down_until, t, __ATOMIC_RELAXED);
+}
 
 struct ldap_ctx {
 	const struct conf *conf;
@@ -89,8 +152,11 @@ op_time(const struct op *op, long long timeout_s, struct timeval *tv)
  * SIGALRM shuts it down (shutdown() is async-signal-safe), the read
  * returns and libldap reports a failure.
  */
-static volatile sig_atomic_t watch_fd = -1;
-static volatile sig_atomic_t watch_fired;
+static __thread volatile sig_atomic_t watch_fd = -1;
+static __thread volatile sig_atomic_t watch_fired;
+/* Each thread's own timer, signalling that thread (worker threads). */
+static __thread timer_t watch_timer;
+static __thread bool watch_timer_made;
 
 static int
 watch_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
@@ -129,32 +195,62 @@ on_alarm(int sig)
 		shutdown(fd, SHUT_RDWR);
 }
 
+static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
+
+static void
+watch_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+}
+
 static void
 watchdog_arm(const struct timeval *tv)
 {
-	static bool installed;
-	struct itimerval it = { { 0, 0 }, *tv };
+	struct itimerspec it;
 
 	watch_fired = 0;
-	if (!installed) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_alarm;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGALRM, &sa, NULL);
-		installed = true;
+	pthread_once(&watch_once, watch_install);
+	if (!watch_timer_made) {
+		struct sigevent sev;
+
+		memset(&sev, 0, sizeof(sev));
+		sev.sigev_notify = SIGEV_THREAD_ID;
+		sev.sigev_signo = SIGALRM;
+		sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+		if (timer_create(CLOCK_MONOTONIC, &sev, &watch_timer) != 0)
+			return;
+		watch_timer_made = true;
 	}
-	setitimer(ITIMER_REAL, &it, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = tv->tv_sec;
+	it.it_value.tv_nsec = (long)tv->tv_usec * 1000;
+	if (it.it_value.tv_sec == 0 && it.it_value.tv_nsec == 0)
+		it.it_value.tv_nsec = 1;
+	timer_settime(watch_timer, 0, &it, NULL);
 }
 
 static void
 watchdog_disarm(void)
 {
-	struct itimerval it;
+	struct itimerspec it;
 
 	memset(&it, 0, sizeof(it));
-	setitimer(ITIMER_REAL, &it, NULL);
+	if (watch_timer_made)
+		timer_settime(watch_timer, 0, &it, NULL);
 	watch_fd = -1;
+}
+
+void
+backend_ldap_thread_end(void)
+{
+	if (watch_timer_made)
+		timer_delete(watch_timer);
+	watch_timer_made = false;
 }
 
 static int search(struct ldap_ctx *ctx, const char *base, int scope, const char *filter,
@@ -270,7 +366,7 @@ ldapb_open(const struct conf *conf, void **ctx_r, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		s[ctx->nservers].down_until = 0;
+		s[ctx->nservers].circuit = circuit_for(s[ctx->nservers].uri);
 		ctx->servers = s;
 		if (!ldap_is_ldap_url(s[ctx->nservers].uri) &&
 		    strncmp(s[ctx->nservers].uri, "ldaps://", 8) != 0 &&
@@ -502,7 +598,7 @@ out:
 static void
 mark_down(struct ldap_ctx *ctx, int i)
 {
-	ctx->servers[i].down_until = util_monotonic_us() + seconds_us(ctx->conf->ldap_retry);
+	set_down_until(&ctx->servers[i], util_monotonic_us() + seconds_us(ctx->conf->ldap_retry));
 	log_info("%s: marked down for %llds", ctx->servers[i].uri,
 	    ctx->conf->ldap_retry);
 }
@@ -519,7 +615,7 @@ get_conn(struct ldap_ctx *ctx, const struct op *op)
 	bool tried = false;
 
 	if (ctx->search_ld != NULL && ctx->cur > 0 && now >= ctx->failback_at &&
-	    ctx->servers[0].down_until <= now) {
+	    down_until(&ctx->servers[0]) <= now) {
 		log_info("failing back to %s", ctx->servers[0].uri);
 		drop_all(ctx);
 	}
@@ -531,16 +627,18 @@ get_conn(struct ldap_ctx *ctx, const struct op *op)
 	for (int i = 0; i < ctx->nservers; i++) {
 		enum backend_result r;
 
-		if (ctx->servers[i].down_until > now) {
-			if (ctx->servers[i].down_until < soonest)
-				soonest = ctx->servers[i].down_until;
+		uint64_t until = down_until(&ctx->servers[i]);
+
+		if (until > now) {
+			if (until < soonest)
+				soonest = until;
 			continue;
 		}
 		tried = true;
 		r = connect_server(ctx, i, true, &ctx->search_ld, op);
 		if (r == BACKEND_OK) {
 			ctx->cur = i;
-			ctx->servers[i].down_until = 0;
+			set_down_until(&ctx->servers[i], 0);
 			ctx->failback_at = now + seconds_us(ctx->conf->ldap_retry);
 			return BACKEND_OK;
 		}

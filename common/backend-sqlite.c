@@ -255,6 +255,33 @@ sqlite_nets(void *vctx, const char *user, const struct netaddr *addr, bool *boun
 	return 0;
 }
 
+static int
+serial_row(const char *const *cols, int ncols, void *arg)
+{
+	(void)ncols;
+	*(long long *)arg = strtoll(cols[0], NULL, 10);
+	return 1;
+}
+
+static int
+sqlite_serial(void *vctx, const char *user, long long *serial_r, char *err,
+    size_t errlen)
+{
+	struct sqlite_ctx *ctx = vctx;
+	const char *args[1] = { user };
+	long long serial = -1;
+
+	if (ensure_store(ctx, err, errlen) != BACKEND_OK)
+		return -1;
+	if (store_read(ctx->keep.store, "SELECT serial FROM users WHERE name = ?1", args, 1,
+	    serial_row, &serial, err, errlen) != STORE_OK) {
+		drop_store(ctx);
+		return -1;
+	}
+	*serial_r = serial;
+	return serial >= 0 ? 1 : 0;
+}
+
 static void
 sqlite_close(void *vctx)
 {
@@ -274,5 +301,6 @@ const struct backend_ops backend_sqlite = {
 	.account = sqlite_account,
 	.groups = sqlite_groups,
 	.nets = sqlite_nets,
+	.serial = sqlite_serial,
 	.close = sqlite_close,
 };

@@ -83,11 +83,27 @@ struct backend_ops {
 	 */
 	int (*allow_entries)(void *ctx, int (*fn)(const char *cidr, void *arg),
 	    void *arg, char *err, size_t errlen);
+	/*
+	 * The user's change counter (local store only; may be NULL): bumped
+	 * by every admin change to the user, its groups or its networks.
+	 * Returns 1 and *serial_r, 0 if there is no such user, -1 with err.
+	 */
+	int (*serial)(void *ctx, const char *user, long long *serial_r, char *err,
+	    size_t errlen);
 	void (*close)(void *ctx);
 };
 
 extern const struct backend_ops backend_sqlite;
 extern const struct backend_ops backend_ldap;
+
+/*
+ * The directory servers this process skips now (circuit open), of
+ * *nservers_r known. Safe from any thread.
+ */
+int backend_ldap_circuit(int *nservers_r);
+
+/* A thread that used the LDAP backend ends: free its watchdog timer. */
+void backend_ldap_thread_end(void);
 
 /* A stored hash that holds no password: the user logs in elsewhere (LDAP). */
 #define BACKEND_NO_PASSWORD "!"

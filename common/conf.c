@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "ldapesc.h"
@@ -46,6 +47,13 @@ conf_new(void)
 	conf->backends[0] = CONF_BACKEND_SQLITE;
 	conf->nbackends = 1;
 	conf->group_notes = true;
+	conf->workers = 0;
+	conf->deadline_ms = 10000;
+	conf->queue = 256;
+	conf->cache_ttl = 60;
+	conf->cache_negative_ttl = 30;
+	conf->cache_size = 65536;
+	conf->cache_stale_max = -1;
 	conf->ldap_uri = xstrdup("");
 	conf->ldap_base = xstrdup("");
 	conf->ldap_filter = xstrdup(CONF_LDAP_FILTER_DEFAULT);
@@ -143,6 +151,25 @@ conf_uses(const struct conf *conf, enum conf_backend b)
 		if (conf->backends[i] == b)
 			return true;
 	return false;
+}
+
+long long
+conf_stale_max(const struct conf *conf)
+{
+	if (conf->cache_stale_max >= 0)
+		return conf->cache_stale_max;
+	return conf_uses(conf, CONF_BACKEND_LDAP) ? 3600 : 0;
+}
+
+int
+conf_workers(const struct conf *conf)
+{
+	long n;
+
+	if (conf->workers > 0)
+		return conf->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
 static int
@@ -382,6 +409,62 @@ conf_set(struct conf *conf, const char *section, const char *key,
 			return parse_backends(conf, value, error_r);
 		if (strcmp(key, "group_notes") == 0)
 			return parse_bool(value, &conf->group_notes, error_r);
+		if (strcmp(key, "workers") == 0) {
+			if (strcmp(value, "auto") == 0) {
+				conf->workers = 0;
+				return 0;
+			}
+			if (util_strtonum(value, 1, 256, &n, error_r) != 0) {
+				*error_r = "workers must be auto or 1 to 256";
+				return -1;
+			}
+			conf->workers = (int)n;
+			return 0;
+		}
+		if (strcmp(key, "deadline") == 0) {
+			if (set_seconds(&n, value, 300, error_r) != 0) {
+				*error_r = "deadline must be from 1s to 300s";
+				return -1;
+			}
+			conf->deadline_ms = n * 1000;
+			return 0;
+		}
+		if (strcmp(key, "queue") == 0) {
+			if (util_strtonum(value, 1, 100000, &n, error_r) != 0) {
+				*error_r = "queue must be 1 to 100000";
+				return -1;
+			}
+			conf->queue = (int)n;
+			return 0;
+		}
+		*error_r = "unknown key";
+		return -1;
+	} else if (strcmp(section, "cache") == 0) {
+		if (strcmp(key, "ttl") == 0 || strcmp(key, "negative_ttl") == 0 ||
+		    strcmp(key, "stale_max") == 0) {
+			long long *slot = key[0] == 't' ? &conf->cache_ttl :
+			    key[0] == 'n' ? &conf->cache_negative_ttl : &conf->cache_stale_max;
+			if (slot == &conf->cache_stale_max && strcmp(value, "auto") == 0) {
+				*slot = -1;
+				return 0;
+			}
+			if (util_parse_duration(value, &n, error_r) != 0)
+				return -1;
+			if (n < 0 || n > 7 * 86400) {
+				*error_r = "must be from 0 (off) to 7d";
+				return -1;
+			}
+			*slot = n;
+			return 0;
+		}
+		if (strcmp(key, "size") == 0) {
+			if (util_strtonum(value, 0, 10000000, &n, error_r) != 0) {
+				*error_r = "size must be 0 (off) to 10000000 entries";
+				return -1;
+			}
+			conf->cache_size = n;
+			return 0;
+		}
 		*error_r = "unknown key";
 		return -1;
 	} else if (strcmp(section, "ldap") == 0) {
@@ -515,8 +598,9 @@ conf_load(struct conf *conf, const char *path, bool required, char *err,
 			snprintf(section, sizeof(section), "%s", trim(p + 1));
 			if (strcmp(section, "store") != 0 && strcmp(section, "hash") != 0 &&
 			    strcmp(section, "auth") != 0 && strcmp(section, "ldap") != 0 &&
-			    strcmp(section, "audit") != 0 && strcmp(section, "lockout") != 0) {
-				snprintf(err, errlen, "%s:%u: unknown section [%.40s] (known: [store], [hash], [auth], [ldap], [lockout], [audit])",
+			    strcmp(section, "audit") != 0 && strcmp(section, "lockout") != 0 &&
+			    strcmp(section, "cache") != 0) {
+				snprintf(err, errlen, "%s:%u: unknown section [%.40s] (known: [store], [hash], [auth], [cache], [ldap], [lockout], [audit])",
 				    path, lineno, section);
 				rc = -1;
 				break;

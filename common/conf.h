@@ -50,6 +50,15 @@ struct conf {
 	enum conf_backend backends[CONF_BACKENDS_MAX];
 	int nbackends;
 	bool group_notes;		/* OK replies carry group= notes */
+	int workers;			/* threads deciding at once; 0: one per core */
+	long long deadline_ms;		/* a request is answered BH by then */
+	int queue;			/* requests waiting for a worker, at most */
+	/* [cache] */
+	long long cache_ttl;		/* seconds a verified password is kept; 0: off */
+	long long cache_negative_ttl;	/* seconds a refusal is kept; 0: off */
+	long long cache_size;		/* entries, at most */
+	long long cache_stale_max;	/* seconds past verification served in an
+					   outage; -1: auto (off for sqlite, 1h with ldap) */
 	/* [ldap] */
 	char *ldap_uri;			/* one or more, space-separated */
 	char *ldap_base;
@@ -93,6 +102,12 @@ const char *conf_beside_store(const struct conf *conf, const char *name, char *b
 
 /* audit.db's path: [audit] path, or audit.db beside cuttle.db. Into buf. */
 const char *conf_audit_path(const struct conf *conf, char *buf, size_t size);
+
+/* [cache] stale_max with "auto" resolved. */
+long long conf_stale_max(const struct conf *conf);
+
+/* [auth] workers with 0 resolved to the number of cores. */
+int conf_workers(const struct conf *conf);
 
 /* True if backend b is in the chain. */
 bool conf_uses(const struct conf *conf, enum conf_backend b);

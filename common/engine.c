@@ -31,7 +31,12 @@ struct engine {
 	bool warned_no_client;
 	struct allow *allow;	/* compiled allow lists, made on first use */
 	struct lockout *lockout;	/* automatic lockout; NULL when off */
+	bool conf_owned;	/* false for clones */
+	char chain_names[32];
 };
+
+static void lookup_name(const struct engine *e, const struct request *req,
+    char user[static UTIL_NAME_MAX + 1]);
 
 static const struct backend_ops *
 backend_for(enum conf_backend b)
@@ -48,7 +53,12 @@ engine_new(struct conf *conf, const char *setup_error)
 	if (e == NULL)
 		abort();
 	e->conf = conf;
+	e->conf_owned = true;
 	e->client_field = -1;
+	for (int i = 0; i < conf->nbackends; i++)
+		snprintf(e->chain_names + strlen(e->chain_names),
+		    sizeof(e->chain_names) - strlen(e->chain_names), "%s%s", i > 0 ? "," : "",
+		    conf->backends[i] == CONF_BACKEND_LDAP ? "ldap" : "sqlite");
 	if (setup_error != NULL) {
 		snprintf(e->setup_error, sizeof(e->setup_error), "%s", setup_error);
 		return e;
@@ -89,8 +99,53 @@ engine_free(struct engine *e)
 		e->local.ops->close(e->local.ctx);
 	allow_free(e->allow);
 	lockout_free(e->lockout);
-	conf_free(e->conf);
+	if (e->conf_owned)
+		conf_free(e->conf);
 	free(e);
+}
+
+struct engine *
+engine_clone(const struct engine *e)
+{
+	struct engine *c = engine_new(e->conf, e->setup_error[0] != '\0' ? e->setup_error : NULL);
+
+	c->conf_owned = false;
+	c->client_field = e->client_field;
+	return c;
+}
+
+bool
+engine_broken(const struct engine *e)
+{
+	return e->setup_error[0] != '\0';
+}
+
+const struct conf *
+engine_conf(const struct engine *e)
+{
+	return e->conf;
+}
+
+const char *
+engine_chain(const struct engine *e)
+{
+	return e->chain_names;
+}
+
+int
+engine_user_serial(struct engine *e, const struct request *req, long long *serial_r)
+{
+	char user[UTIL_NAME_MAX + 1], err[256];
+	int rc;
+
+	*serial_r = -1;
+	if (e->local.ops == NULL || e->local.ops->serial == NULL)
+		return 0;
+	lookup_name(e, req, user);
+	rc = e->local.ops->serial(e->local.ctx, user, serial_r, err, sizeof(err));
+	if (rc < 0)
+		log_debug("user serial: %s", err);
+	return rc;
 }
 
 /*
@@ -134,6 +189,7 @@ apply_policy(const struct backend_account *acct, const char *backend,
 		verdict_set(v, REASON_EXPIRED, backend, "account expired");
 	else
 		verdict_set(v, REASON_OK, backend, NULL);
+	v->valid_until = acct->expires;
 }
 
 /* The reason a backend's answer stands for, when it is a refusal. */
@@ -194,6 +250,22 @@ allow_listed(struct engine *e, const struct request *req)
 	if (e->allow == NULL)
 		e->allow = allow_new(e->conf);
 	return allow_match(e->allow, NULL, 0, &a, err, sizeof(err)) == 1;
+}
+
+bool
+engine_throttled(struct engine *e, const struct request *req, struct verdict *v)
+{
+	char user[UTIL_NAME_MAX + 1], t[32];
+	long long until;
+
+	if (e->lockout == NULL || req->bad || allow_listed(e, req))
+		return false;
+	lookup_name(e, req, user);
+	if (lockout_check(e->lockout, user, client_address(e, req), &until) != 1)
+		return false;
+	util_format_time((time_t)until, t);
+	verdict_set(v, REASON_THROTTLED, "lockout", "throttled until %s", t);
+	return true;
 }
 
 void
@@ -284,15 +356,8 @@ engine_decide(struct engine *e, const struct request *req, struct verdict *v)
 	lookup_name(e, req, user);
 
 	/* Throttled names and addresses cost no Argon2 work and no bind. */
-	if (e->lockout != NULL && !allow_listed(e, req)) {
-		long long until;
-		if (lockout_check(e->lockout, user, client_address(e, req), &until) == 1) {
-			char t[32];
-			util_format_time((time_t)until, t);
-			verdict_set(v, REASON_THROTTLED, "lockout", "throttled until %s", t);
-			return;
-		}
-	}
+	if (engine_throttled(e, req, v))
+		return;
 
 	/* Each backend in turn; the next one only for names this one lacks. */
 	memset(&acct, 0, sizeof(acct));

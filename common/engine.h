@@ -20,6 +20,37 @@ struct engine;
 struct engine *engine_new(struct conf *conf, const char *setup_error);
 void engine_free(struct engine *engine);
 
+/*
+ * Another engine on the same configuration (which stays the first one's),
+ * with its own connections: one per worker thread. Free it before the
+ * first. Never NULL.
+ */
+struct engine *engine_clone(const struct engine *engine);
+
+/*
+ * The automatic lockout check alone (throttle before any cache answer):
+ * true and v decided (throttled) if the name or address is throttled.
+ */
+bool engine_throttled(struct engine *engine, const struct request *req,
+    struct verdict *v);
+
+/*
+ * The change counter of the user req names in the local store: 1 and
+ * *serial_r, 0 if the store has no such user (*serial_r = -1) or there is
+ * no store, -1 if it cannot be read.
+ */
+int engine_user_serial(struct engine *engine, const struct request *req,
+    long long *serial_r);
+
+/* True if the engine answers everything BH for a setup error. */
+bool engine_broken(const struct engine *engine);
+
+/* The configuration the engine decides with. */
+const struct conf *engine_conf(const struct engine *engine);
+
+/* "sqlite", "ldap", "sqlite,ldap": the chain, for cache keys and status. */
+const char *engine_chain(const struct engine *engine);
+
 /* Decide req into v. Never blocks beyond the backend's bounds. */
 void engine_decide(struct engine *engine, const struct request *req,
     struct verdict *v);

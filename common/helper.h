@@ -32,6 +32,19 @@ int helper_run(struct engine *engine, const struct helper_opts *opts,
     struct audit *audit, int infd, int outfd);
 
 /*
+ * The same, for the program prog: requests that wait on Argon2 or a
+ * directory go to worker threads ([auth] workers), answered as soon as
+ * decided when they carry channel IDs and in order otherwise; Basic
+ * verdicts are kept in the credential cache ([cache]); counters are
+ * written to stderr on SIGUSR1 and to state.db every HELPER_PUBLISH_MS.
+ */
+int helper_serve(struct engine *engine, const struct helper_opts *opts,
+    struct audit *audit, const char *prog, int infd, int outfd);
+
+/* How often a helper records its counters in state.db. */
+#define HELPER_PUBLISH_MS 10000
+
+/*
  * Count the fields of a --key-extras format ("%>a %un" → 2) and find the
  * one holding the client address (%>a, else -1, in *client_r). Returns the
  * count, or -1 if there are more than PROTO_EXTRAS_MAX.

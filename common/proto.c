@@ -284,6 +284,27 @@ proto_format_reply(char *buf, size_t size, const struct request *req,
 	return o;
 }
 
+/* A pointer into src->buf, moved to the same place in dst->buf. */
+static const char *
+rebase(const struct request *src, struct request *dst, const char *p)
+{
+	if (p >= src->buf && p < src->buf + sizeof(src->buf))
+		return dst->buf + (p - src->buf);
+	return p;
+}
+
+void
+proto_request_copy(struct request *dst, const struct request *src)
+{
+	memcpy(dst, src, sizeof(*dst));
+	dst->user = rebase(src, dst, src->user);
+	dst->password = rebase(src, dst, src->password);
+	for (int i = 0; i < PROTO_EXTRAS_MAX; i++) {
+		dst->extras[i] = rebase(src, dst, src->extras[i]);
+		dst->fields[i] = rebase(src, dst, src->fields[i]);
+	}
+}
+
 void
 proto_request_clear(struct request *req)
 {

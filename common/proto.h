@@ -93,6 +93,9 @@ void proto_parse_overlong(struct request *req, const char *prefix, size_t len,
 size_t proto_format_reply(char *buf, size_t size, const struct request *req,
     const struct verdict *v);
 
+/* Copy a request (its fields then point into dst's own buffer). */
+void proto_request_copy(struct request *dst, const struct request *src);
+
 /* Zero the request, password included. */
 void proto_request_clear(struct request *req);
 

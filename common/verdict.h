@@ -43,6 +43,7 @@ struct verdict {
 	unsigned flags;
 	uint64_t latency_us;
 	bool password_proven;		/* the password was checked and correct */
+	long long valid_until;		/* OK no longer holds then (expiry); 0: no end */
 	char detail[256];		/* why, for BH replies and logs; no secrets */
 	char notes[512];		/* encoded " key=value" notes for Squid */
 	/*

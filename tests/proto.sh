@@ -2,6 +2,8 @@
 # Golden protocol cases: feed NAME.in to basic_cuttle_auth (with the options
 # in NAME.args, if any) and compare stdout with NAME.expected. The temporary
 # directory's path is written as @T@ in the expected output. Prints TAP.
+# With NAME.unordered, the replies are compared as a set: with channel IDs
+# a helper answers each request as soon as it is decided, in any order.
 srcdir=${top_srcdir:-.}/tests/proto
 bin=${top_builddir:-.}
 T=$(mktemp -d /tmp/cuttle-proto.XXXXXX) || exit 99
@@ -32,11 +34,16 @@ for in in "$srcdir"/*.in; do
 	"$bin/basic_cuttle_auth" --config "$T/cuttle.conf" "$@" < "$in" > "$T/$name.out" 2> "$T/$name.err"
 	rc=$?
 	sed "s|$T|@T@|g" "$T/$name.out" > "$T/$name.got"
-	if [ $rc -eq 0 ] && cmp -s "$T/$name.got" "$srcdir/$name.expected"; then
+	cp "$srcdir/$name.expected" "$T/$name.want"
+	if [ -f "$srcdir/$name.unordered" ]; then
+		LC_ALL=C sort -o "$T/$name.got" "$T/$name.got"
+		LC_ALL=C sort -o "$T/$name.want" "$T/$name.want"
+	fi
+	if [ $rc -eq 0 ] && cmp -s "$T/$name.got" "$T/$name.want"; then
 		echo "ok $n - proto $name"
 	else
 		echo "not ok $n - proto $name (exit $rc)"
-		diff "$srcdir/$name.expected" "$T/$name.got" | sed 's/^/# /' | head -20
+		diff "$T/$name.want" "$T/$name.got" | sed 's/^/# /' | head -20
 		sed 's/^/# stderr: /' "$T/$name.err" | head -5
 	fi
 done
