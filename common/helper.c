@@ -352,7 +352,8 @@ answer_cached(struct helper *h, const struct request *req, const uint8_t key[CAC
 		}
 		cache_checked(h->cache, key);
 	}
-	from_answer(&v, &a, 0);
+	/* A refusal held here is that same wrong password again: a repeat. */
+	from_answer(&v, &a, a.reason == REASON_OK ? 0 : VERDICT_F_REPEAT);
 	COUNT(h, cache_hits);
 	v.latency_us = util_monotonic_us() - start;
 	(void)emit(h, req, &v);
@@ -412,6 +413,8 @@ answer_followers(struct helper *h, struct follower *f, const struct verdict *lea
 		pwhash_zero(v.rehash_from, sizeof(v.rehash_from));
 		if (v.result != RESULT_BH)
 			v.flags |= VERDICT_F_CACHE;
+		if (v.reason == REASON_BAD_PASSWORD || v.reason == REASON_UNKNOWN_USER)
+			v.flags |= VERDICT_F_REPEAT;
 		v.latency_us = util_monotonic_us() - f->start_us;
 		(void)emit(h, &f->req, &v);
 		finish(h, NULL, &f->req, &v);

@@ -15,7 +15,10 @@ ldap_conf() {
 	{
 		printf '[store]\npath = %s/store/cuttle.db\n' "$T"
 		printf '[hash]\nopslimit = 1\nmemlimit = 8K\n'
-		printf '[auth]\nbackend = ldap\n'
+		# One worker and no cache: each request reaches the directory,
+		# on one pair of connections (test-speed.sh covers both).
+		printf '[auth]\nbackend = ldap\nworkers = 1\n'
+		printf '[cache]\nttl = 0\nnegative_ttl = 0\nstale_max = 0\n'
 		printf '[ldap]\nbase = %s\nconnect_timeout = 1s\ntimeout = 2s\ndeadline = 4s\nretry = 3s\n' "$LDAP_BASE"
 		printf '%s\n' "$@"
 	} > "$f"
