@@ -56,6 +56,7 @@ int cmd_audit_stats(struct admin *a, int argc, char **argv);
 int cmd_audit_prune(struct admin *a, int argc, char **argv);
 int cmd_audit_why(struct admin *a, int argc, char **argv);
 int cmd_check(struct admin *a, int argc, char **argv);
+int cmd_status(struct admin *a, int argc, char **argv);
 
 /* Record a CLI change (argv from the command words on) and its status. */
 void admin_log_change(struct admin *a, int argc, char **argv, int status);

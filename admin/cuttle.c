@@ -74,6 +74,11 @@ const struct admin_cmd admin_cmds[] = {
 	{ "audit why", "NAME | --ip ADDR [--since DURATION]", cmd_audit_why,
 	  "Explain in plain words what happened to a user (or an address) recently, "
 	  "and what to do.", false },
+	{ "status", "[--json]", cmd_status,
+	  "Show the helper processes running now and their counters: requests, "
+	  "results, cache hits, queue, workers, directory circuit state (recorded by "
+	  "each helper a second after it starts, then every 10 s; SIGUSR1 writes them "
+	  "to its stderr, Squid's cache.log).", false },
 	{ "help", "[COMMAND]", cmd_help, "Describe the commands, or one of them.", false },
 	{ NULL, NULL, NULL, NULL, false }
 };

@@ -783,7 +783,8 @@ helper_serve(struct engine *engine, const struct helper_opts *opts,
 	h.audit = audit;
 	h.outfd = outfd;
 	h.started = time(NULL);
-	h.published_us = util_monotonic_us();
+	/* The first record a second after start, then every HELPER_PUBLISH_MS. */
+	h.published_us = util_monotonic_us() - (HELPER_PUBLISH_MS - 1000) * 1000u;
 	pthread_mutex_init(&h.audit_lock, NULL);
 	pthread_mutex_init(&h.out_lock, NULL);
 	pthread_mutex_init(&h.inflight_lock, NULL);
