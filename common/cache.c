@@ -88,29 +88,36 @@ cache_free(struct cache *c)
 	free(c);
 }
 
-static void
-absorb(crypto_generichash_state *st, const void *p, size_t len)
+/* Append a length-prefixed field to the key material. */
+static size_t
+put_field(uint8_t *m, size_t o, size_t size, const void *p, size_t len)
 {
-	uint8_t n[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-		(uint8_t)len };
-
-	crypto_generichash_update(st, n, sizeof(n));
-	crypto_generichash_update(st, p, len);
+	if (o + 4 + len > size)
+		len = o + 4 <= size ? size - o - 4 : 0;
+	if (o + 4 > size)
+		return o;
+	m[o] = (uint8_t)(len >> 24);
+	m[o + 1] = (uint8_t)(len >> 16);
+	m[o + 2] = (uint8_t)(len >> 8);
+	m[o + 3] = (uint8_t)len;
+	memcpy(m + o + 4, p, len);
+	return o + 4 + len;
 }
 
 void
 cache_key(const struct cache *c, const struct request *req, uint8_t key[CACHE_KEY_BYTES])
 {
-	crypto_generichash_state st;
+	/* Room for every field of the longest line, each with its length. */
+	uint8_t m[sizeof(c->chain) + PROTO_WIRE_MAX + 4 * (PROTO_EXTRAS_MAX + 3)];
+	size_t o = 0;
 
-	crypto_generichash_init(&st, c->secret, sizeof(c->secret), CACHE_KEY_BYTES);
-	absorb(&st, c->chain, strlen(c->chain));
-	absorb(&st, req->user, req->user_len);
-	absorb(&st, req->password, req->password_len);
+	o = put_field(m, o, sizeof(m), c->chain, strlen(c->chain));
+	o = put_field(m, o, sizeof(m), req->user, req->user_len);
+	o = put_field(m, o, sizeof(m), req->password, req->password_len);
 	for (int i = 0; i < req->nextras; i++)
-		absorb(&st, req->extras[i], strlen(req->extras[i]));
-	crypto_generichash_final(&st, key, CACHE_KEY_BYTES);
-	sodium_memzero(&st, sizeof(st));
+		o = put_field(m, o, sizeof(m), req->extras[i], strlen(req->extras[i]));
+	crypto_generichash(key, CACHE_KEY_BYTES, m, o, c->secret, sizeof(c->secret));
+	sodium_memzero(m, o);
 }
 
 static uint32_t

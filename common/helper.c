@@ -190,6 +190,9 @@ struct helper {
 	pthread_mutex_t out_lock;
 	int outfd;
 	int out_failed;			/* a reply could not be written */
+	bool more_input;		/* the reader has another line waiting */
+	size_t outlen;
+	char outbuf[64 * 1024];		/* replies not yet written */
 	struct cache *cache;		/* NULL: off */
 	/*
 	 * Keyed jobs in the queue or with a worker: a request with the same
@@ -232,19 +235,51 @@ on_usr1(int sig)
 	dump_requested = 1;
 }
 
-/* Write one reply; the replies of all threads go out whole, one at a time. */
+/* With out_lock held: write what is buffered. */
 static int
-emit(struct helper *h, const struct request *req, const struct verdict *v)
+flush_locked(struct helper *h)
+{
+	int rc = 0;
+
+	if (h->outlen > 0 && !h->out_failed) {
+		rc = write_all(h->outfd, h->outbuf, h->outlen);
+		if (rc != 0)
+			h->out_failed = errno != 0 ? errno : EIO;
+	}
+	h->outlen = 0;
+	return h->out_failed ? -1 : rc;
+}
+
+/*
+ * One reply; the replies of all threads go out whole, one at a time. The
+ * reading thread defers its write while more requests already wait in its
+ * buffer (one write for many replies); anything else is written at once.
+ */
+static int
+emit(struct helper *h, const struct request *req, const struct verdict *v, bool defer)
 {
 	char reply[PROTO_LINE_MAX];
 	size_t len = proto_format_reply(reply, sizeof(reply), req, v);
+	int rc = 0;
+
+	pthread_mutex_lock(&h->out_lock);
+	if (h->outlen + len > sizeof(h->outbuf))
+		rc = flush_locked(h);
+	memcpy(h->outbuf + h->outlen, reply, len);
+	h->outlen += len;
+	if (!defer)
+		rc = flush_locked(h);
+	pthread_mutex_unlock(&h->out_lock);
+	return rc;
+}
+
+static int
+flush_replies(struct helper *h)
+{
 	int rc;
 
 	pthread_mutex_lock(&h->out_lock);
-	rc = write_all(h->outfd, reply, len);
-	if (rc != 0 && !h->out_failed) {
-		h->out_failed = errno != 0 ? errno : EIO;
-	}
+	rc = flush_locked(h);
 	pthread_mutex_unlock(&h->out_lock);
 	return rc;
 }
@@ -346,7 +381,7 @@ answer_cached(struct helper *h, const struct request *req, const uint8_t key[CAC
 		verdict_init(&v);
 		if (engine_throttled(h->engine, req, &v)) {
 			v.latency_us = util_monotonic_us() - start;
-			(void)emit(h, req, &v);
+			(void)emit(h, req, &v, h->more_input);
 			finish(h, NULL, req, &v);
 			return true;
 		}
@@ -356,7 +391,7 @@ answer_cached(struct helper *h, const struct request *req, const uint8_t key[CAC
 	from_answer(&v, &a, a.reason == REASON_OK ? 0 : VERDICT_F_REPEAT);
 	COUNT(h, cache_hits);
 	v.latency_us = util_monotonic_us() - start;
-	(void)emit(h, req, &v);
+	(void)emit(h, req, &v, h->more_input);
 	finish(h, NULL, req, &v);
 	return true;
 }
@@ -416,11 +451,12 @@ answer_followers(struct helper *h, struct follower *f, const struct verdict *lea
 		if (v.reason == REASON_BAD_PASSWORD || v.reason == REASON_UNKNOWN_USER)
 			v.flags |= VERDICT_F_REPEAT;
 		v.latency_us = util_monotonic_us() - f->start_us;
-		(void)emit(h, &f->req, &v);
+		(void)emit(h, &f->req, &v, true);
 		finish(h, NULL, &f->req, &v);
 		pwhash_zero(f, sizeof(*f));
 		free(f);
 	}
+	(void)flush_replies(h);
 }
 
 static void *
@@ -464,7 +500,7 @@ worker_run(void *arg, void *tctx, struct pool_job *pj)
 		return;
 	}
 	followers = take_followers(h, j);
-	(void)emit(h, &j->req, &v);
+	(void)emit(h, &j->req, &v, followers != NULL);
 	pool_answered(h->pool, pj);
 	answer_followers(h, followers, &v);
 	finish(h, tctx, &j->req, &v);
@@ -483,7 +519,7 @@ worker_expire(void *arg, struct pool_job *pj)
 	    "([auth] deadline %llds)", h->conf->deadline_ms / 1000);
 	v.latency_us = util_monotonic_us() - j->start_us;
 	followers = take_followers(h, j);
-	(void)emit(h, &j->req, &v);
+	(void)emit(h, &j->req, &v, followers != NULL);
 	answer_followers(h, followers, &v);
 	finish(h, NULL, &j->req, &v);
 }
@@ -602,13 +638,13 @@ handle(struct helper *h, struct request *req)
 		verdict_set(&v, REASON_BACKEND_DOWN, "", "overloaded: %d requests already wait "
 		    "for a worker (raise children in squid.conf, or [auth] queue)", h->conf->queue);
 		v.latency_us = util_monotonic_us() - start;
-		(void)emit(h, req, &v);
+		(void)emit(h, req, &v, h->more_input);
 		finish(h, NULL, req, &v);
 		goto out;
 	}
 	decide(h, h->engine, req, &v);
 	v.latency_us = util_monotonic_us() - start;
-	if (emit(h, req, &v) == 0)
+	if (emit(h, req, &v, h->more_input) == 0)
 		finish(h, h->engine, req, &v);
 	else
 		pwhash_zero(&v, sizeof(v));
@@ -705,6 +741,8 @@ helper_loop(struct helper *h, int infd)
 					    mode, opts->nextras);
 				else
 					parse(opts, &req, buf + start, len, &mode);
+				h->more_input = nl != NULL &&
+				    memchr(nl + 1, '\n', (size_t)(buf + end - (nl + 1))) != NULL;
 				if (handle(h, &req) != 0)
 					goto out_closed;
 			}
@@ -722,6 +760,7 @@ helper_loop(struct helper *h, int infd)
 			proto_parse_overlong(&req, buf + start, end - start,
 			    mode, opts->nextras);
 			req.external = opts->mode != HELPER_BASIC;
+			h->more_input = false;
 			if (handle(h, &req) != 0)
 				goto out_closed;
 			discarding = true;
@@ -736,6 +775,9 @@ helper_loop(struct helper *h, int infd)
 			pwhash_zero(buf + end, start);
 			start = 0;
 		}
+		/* About to wait for Squid: what was answered goes out now. */
+		if (flush_replies(h) != 0)
+			goto out_closed;
 		ssize_t n = read(infd, buf + end, INBUF - end);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -752,7 +794,7 @@ helper_loop(struct helper *h, int infd)
 		end += (size_t)n;
 	}
 	pwhash_zero(buf, sizeof(buf));
-	return 0;
+	return flush_replies(h) == 0 ? 0 : 1;
 out_closed:
 	pwhash_zero(buf, sizeof(buf));
 	log_error("writing a reply: %s; exiting", strerror(h->out_failed));

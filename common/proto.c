@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "proto.h"
@@ -151,6 +152,7 @@ proto_parse_basic(struct request *req, const char *line, size_t len,
 	}
 	memcpy(req->buf, line, len);
 	req->buf[len] = '\0';
+	req->buf_used = len + 1;
 	n = split(req->buf, len, fields, lens, maxf);
 	/* In auto: one field more than user, password and the declared extras. */
 	first = channel_and_checks(req, line, len, fields, lens, n, mode, n == 2 + nextras + 1,
@@ -201,6 +203,7 @@ proto_parse_fields(struct request *req, const char *line, size_t len,
 	}
 	memcpy(req->buf, line, len);
 	req->buf[len] = '\0';
+	req->buf_used = len + 1;
 	n = split(req->buf, len, fields, lens, PROTO_EXTRAS_MAX + 1);
 	first = channel_and_checks(req, line, len, fields, lens, n, mode,
 	    exact ? n == needed + 1 : n >= needed + 1, needed + 1);
@@ -308,5 +311,10 @@ proto_request_copy(struct request *dst, const struct request *src)
 void
 proto_request_clear(struct request *req)
 {
-	pwhash_zero(req, sizeof(*req));
+	size_t used = req->buf_used < sizeof(req->buf) ? req->buf_used : sizeof(req->buf);
+	size_t rest = offsetof(struct request, buf_used);
+
+	/* The line (and so the password), then everything after the buffer. */
+	pwhash_zero(req->buf, used);
+	pwhash_zero((char *)req + rest, sizeof(*req) - rest);
 }

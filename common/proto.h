@@ -42,6 +42,7 @@ int proto_channel_parse(const char *s, enum proto_channel *mode_r) WUR;
  */
 struct request {
 	char buf[PROTO_WIRE_MAX];
+	size_t buf_used;		/* bytes of buf that may hold the line */
 	bool has_channel;
 	char channel[PROTO_CHANNEL_MAX + 1];
 	const char *user;
