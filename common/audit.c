@@ -5,6 +5,8 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -54,6 +56,20 @@ struct audit {
 	int64_t sock_retry;
 	uint64_t syslog_dropped;
 	bool syslog_warned;
+	/*
+	 * The writer thread (audit_start_writer): a full or due batch is
+	 * handed over whole (wn > 0 while it writes it), so recording never
+	 * waits for the disk; if the writer is still busy when the next batch
+	 * is full, records are dropped and counted.
+	 */
+	bool threaded;
+	bool overrun_warned;
+	pthread_t writer;
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	struct pending *wp;
+	size_t wn;
+	bool wstop;
 };
 
 static void write_or_keep(struct audit *au, int wait_ms, bool drop);
@@ -72,8 +88,11 @@ audit_new(const struct conf *conf, const char *helper)
 {
 	struct audit *au = calloc(1, sizeof(*au));
 
-	if (au == NULL || (au->p = calloc(AUDIT_PENDING_MAX, sizeof(*au->p))) == NULL)
+	if (au == NULL || (au->p = calloc(AUDIT_PENDING_MAX, sizeof(*au->p))) == NULL ||
+	    (au->wp = calloc(AUDIT_PENDING_MAX, sizeof(*au->wp))) == NULL)
 		abort();
+	pthread_mutex_init(&au->wlock, NULL);
+	pthread_cond_init(&au->wcond, NULL);
 	conf_audit_path(conf, au->path, sizeof(au->path));
 	snprintf(au->helper, sizeof(au->helper), "%s", helper);
 	au->retention = conf->audit_retention;
@@ -94,6 +113,9 @@ audit_free(struct audit *au)
 	if (au->sock >= 0)
 		close(au->sock);
 	free(au->p);
+	free(au->wp);
+	pthread_mutex_destroy(&au->wlock);
+	pthread_cond_destroy(&au->wcond);
 	free(au);
 }
 
@@ -255,6 +277,28 @@ printable_name(char *dst, size_t size, const char *src, size_t len, size_t max)
 	dst[n] = '\0';
 }
 
+/* Give the pending batch to the writer thread; false if it is still busy. */
+static bool
+handoff(struct audit *au)
+{
+	struct pending *t;
+
+	pthread_mutex_lock(&au->wlock);
+	if (au->wn > 0) {
+		pthread_mutex_unlock(&au->wlock);
+		return false;
+	}
+	t = au->wp;
+	au->wp = au->p;
+	au->p = t;
+	au->wn = au->n;
+	au->n = 0;
+	memset(au->index, 0, sizeof(au->index));
+	pthread_cond_signal(&au->wcond);
+	pthread_mutex_unlock(&au->wlock);
+	return true;
+}
+
 void
 audit_record(struct audit *au, const char *user, size_t user_len,
     const char *client, const struct verdict *v)
@@ -282,9 +326,17 @@ audit_record(struct audit *au, const char *user, size_t user_len,
 	}
 	if (au->n == AUDIT_PENDING_MAX) {
 		/* Many distinct decisions: write them now rather than drop any. */
-		write_or_keep(au, 0, false);
+		if (au->threaded)
+			(void)handoff(au);
+		else
+			write_or_keep(au, 0, false);
 		if (au->n == AUDIT_PENDING_MAX) {
-			au->dropped++;
+			__atomic_fetch_add(&au->dropped, 1, __ATOMIC_RELAXED);
+			if (!au->overrun_warned)
+				log_warn("audit log %s: more distinct decisions than it can write; "
+				    "dropping some (counted: audit_dropped in `cuttle status`), "
+				    "answers go on", au->path);
+			au->overrun_warned = true;
 			return;
 		}
 		slot = key_hash(name, client, v) % INDEX_SLOTS;
@@ -332,7 +384,7 @@ warn_once(struct audit *au, const char *what)
  * for another writer; false if they could not be.
  */
 static bool
-write_pending(struct audit *au, int wait_ms)
+write_rows(struct audit *au, const struct pending *rows, size_t nrows, int wait_ms)
 {
 	bool ok;
 	char err[512], first[24], last[24], count[24], lat[24], flags[64];
@@ -351,14 +403,15 @@ write_pending(struct audit *au, int wait_ms)
 			au->store = NULL;
 			return false;
 		}
+		store_set_bulk(au->store);
 	}
 	store_set_busy(au->store, wait_ms);
 	ok = store_begin(au->store, err, sizeof(err)) == STORE_OK;
 	store_set_busy(au->store, 0);
 	if (!ok)
 		return false;	/* busy: they stay pending */
-	for (size_t i = 0; i < au->n; i++) {
-		const struct pending *p = &au->p[i];
+	for (size_t i = 0; i < nrows; i++) {
+		const struct pending *p = &rows[i];
 		const char *args[12] = { first, last, count, au->helper, p->user, p->client,
 		    result_name(p->result), reason_name(p->reason), p->backend, flags, lat,
 		    p->detail };
@@ -411,7 +464,7 @@ write_or_keep(struct audit *au, int wait_ms, bool drop)
 {
 	int64_t now = audit_now_ms();
 
-	if (write_pending(au, wait_ms)) {
+	if (write_rows(au, au->p, au->n, wait_ms)) {
 		au->n = 0;
 		memset(au->index, 0, sizeof(au->index));
 		prune(au, now);
@@ -425,7 +478,7 @@ write_or_keep(struct audit *au, int wait_ms, bool drop)
 		uint64_t lost = 0;
 		for (size_t i = 0; i < au->n; i++)
 			lost += au->p[i].count;
-		au->dropped += lost;
+		__atomic_fetch_add(&au->dropped, lost, __ATOMIC_RELAXED);
 		au->n = 0;
 		memset(au->index, 0, sizeof(au->index));
 		log_warn("audit log %s: busy or unwritable; %llu decisions not recorded "
@@ -437,8 +490,21 @@ write_or_keep(struct audit *au, int wait_ms, bool drop)
 void
 audit_flush(struct audit *au, bool force)
 {
+	if (force && au->threaded) {
+		/* Let the writer finish its batch and stop; the rest is written here. */
+		pthread_mutex_lock(&au->wlock);
+		au->wstop = true;
+		pthread_cond_signal(&au->wcond);
+		pthread_mutex_unlock(&au->wlock);
+		pthread_join(au->writer, NULL);
+		au->threaded = false;
+	}
 	if (au->n == 0 || (!force && audit_now_ms() - au->oldest < AUDIT_FLUSH_MS))
 		return;
+	if (au->threaded) {
+		(void)handoff(au);	/* busy writer: they wait for the next turn */
+		return;
+	}
 	/*
 	 * On the request path never wait for another writer; at exit (force)
 	 * the replies are out, so a short wait saves the last records.
@@ -449,7 +515,49 @@ audit_flush(struct audit *au, bool force)
 uint64_t
 audit_dropped(const struct audit *au)
 {
-	return au->dropped;
+	return __atomic_load_n(&au->dropped, __ATOMIC_RELAXED);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct audit *au = arg;
+
+	pthread_mutex_lock(&au->wlock);
+	for (;;) {
+		while (au->wn == 0 && !au->wstop)
+			pthread_cond_wait(&au->wcond, &au->wlock);
+		if (au->wn == 0)
+			break;
+		pthread_mutex_unlock(&au->wlock);
+		/* Off the request path: another writer may be waited for a while. */
+		if (write_rows(au, au->wp, au->wn, 1000)) {
+			prune(au, audit_now_ms());
+		} else {
+			uint64_t lost = 0;
+			for (size_t i = 0; i < au->wn; i++)
+				lost += au->wp[i].count;
+			__atomic_fetch_add(&au->dropped, lost, __ATOMIC_RELAXED);
+			log_warn("audit log %s: busy or unwritable; %llu decisions not recorded "
+			    "(%llu so far)", au->path, (unsigned long long)lost,
+			    (unsigned long long)audit_dropped(au));
+		}
+		pthread_mutex_lock(&au->wlock);
+		au->wn = 0;
+	}
+	pthread_mutex_unlock(&au->wlock);
+	return NULL;
+}
+
+void
+audit_start_writer(struct audit *au)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	au->threaded = pthread_create(&au->writer, NULL, writer_main, au) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 uint64_t

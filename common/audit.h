@@ -39,6 +39,13 @@ int audit_due_ms(const struct audit *au);
 /* Write what is pending if its time has come (or now if force). */
 void audit_flush(struct audit *au, bool force);
 
+/*
+ * Write batches from a thread of the sink's own from now on, so that
+ * recording never waits for the disk (helpers). Callers still serialise
+ * their calls to audit_record and audit_flush.
+ */
+void audit_start_writer(struct audit *au);
+
 /* Records dropped so far (store unwritable, busy too long, full queue). */
 uint64_t audit_dropped(const struct audit *au);
 /* syslog lines dropped so far (socket missing or full). */

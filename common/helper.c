@@ -905,6 +905,7 @@ helper_main(int argc, char **argv, const char *prog, const char *usage,
 	engine = engine_new(conf, bad != 0 ? err : NULL);
 	engine_set_client_field(engine, opts.client_field);
 	audit = audit_new(conf, prog);
+	audit_start_writer(audit);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;
 	sigemptyset(&sa.sa_mask);

@@ -12,9 +12,17 @@
 #include "log.h"
 #include "store.h"
 
+/* Prepared statements kept for reuse (the same query text, again and again). */
+#define STMT_CACHE 16
+
 struct store {
 	const struct store_migration *schema;
 	sqlite3 *db;
+	struct {
+		char *sql;
+		sqlite3_stmt *st;
+	} stmts[STMT_CACHE];
+	int nstmts;
 	char *path;
 	bool readonly;
 	int busy_ms;
@@ -197,9 +205,21 @@ store_close(struct store *store)
 {
 	if (store == NULL)
 		return;
+	for (int i = 0; i < store->nstmts; i++) {
+		sqlite3_finalize(store->stmts[i].st);
+		free(store->stmts[i].sql);
+	}
 	sqlite3_close(store->db);
 	free(store->path);
 	free(store);
+}
+
+void
+store_set_bulk(struct store *store)
+{
+	/* WAL stays consistent; only the last commits may be lost to a power cut. */
+	sqlite3_exec(store->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	sqlite3_exec(store->db, "PRAGMA cache_size = -8192", NULL, NULL, NULL);
 }
 
 void
@@ -544,12 +564,40 @@ store_setting_set(struct store *store, const char *key, const char *value,
 	return rc;
 }
 
+/* A statement for sql: a kept one, reset, or a new one (kept if there is room). */
+/* Done with a statement from prepare_bind: reset a kept one, else finalize. */
+static void
+release(struct store *store, sqlite3_stmt *st)
+{
+	for (int i = 0; i < store->nstmts; i++)
+		if (store->stmts[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);	/* they point at the caller's strings */
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
 static int
 prepare_bind(struct store *store, const char *sql, const char *const *args,
     int nargs, sqlite3_stmt **st_r, char *err, size_t errlen)
 {
-	if (sqlite3_prepare_v2(store->db, sql, -1, st_r, NULL) != SQLITE_OK)
-		return db_fail(store, "query failed", err, errlen);
+	*st_r = NULL;
+	for (int i = 0; i < store->nstmts; i++)
+		if (strcmp(store->stmts[i].sql, sql) == 0) {
+			*st_r = store->stmts[i].st;
+			sqlite3_reset(*st_r);
+			sqlite3_clear_bindings(*st_r);
+			break;
+		}
+	if (*st_r == NULL) {
+		if (sqlite3_prepare_v3(store->db, sql, -1, store->nstmts < STMT_CACHE ?
+		    SQLITE_PREPARE_PERSISTENT : 0, st_r, NULL) != SQLITE_OK)
+			return db_fail(store, "query failed", err, errlen);
+		if (store->nstmts < STMT_CACHE &&
+		    (store->stmts[store->nstmts].sql = strdup(sql)) != NULL)
+			store->stmts[store->nstmts++].st = *st_r;
+	}
 	for (int i = 0; i < nargs; i++) {
 		if (args[i] == NULL)
 			sqlite3_bind_null(*st_r, i + 1);
@@ -577,7 +625,7 @@ store_write(struct store *store, const char *sql, const char *const *args,
 		rc = STORE_EEXISTS;
 	else
 		rc = db_fail(store, "write failed", err, errlen);
-	sqlite3_finalize(st);
+	release(store, st);
 	return rc;
 }
 
@@ -606,7 +654,7 @@ store_read(struct store *store, const char *sql, const char *const *args,
 		}
 	}
 	rc = rc == SQLITE_DONE ? STORE_OK : db_fail(store, "query failed", err, errlen);
-	sqlite3_finalize(st);
+	release(store, st);
 	return rc;
 }
 

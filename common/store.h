@@ -56,6 +56,12 @@ int store_open_schema(const char *path, const struct store_migration *schema,
 void store_close(struct store *store);
 
 /*
+ * For a log written in batches (audit.db): commits without waiting for
+ * the disk, a larger page cache.
+ */
+void store_set_bulk(struct store *store);
+
+/*
  * A store a helper keeps open: opened on first use (so a helper starts at
  * once), checked at most once a second for having been removed or
  * replaced, and reopened after that or after store_keeper_drop() (call it
