@@ -356,6 +356,14 @@ ldapb_open(const struct conf *conf, void **ctx_r, char *err, size_t errlen)
 	ctx->conf = conf;
 	ctx->cur = -1;
 	*ctx_r = ctx;
+	/*
+	 * libldap's global state is set up by its first call: make that one
+	 * here, in the thread that opens the first engine, before any worker.
+	 */
+	{
+		int version;
+		(void)ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &version);
+	}
 	/* One server per space-separated URI, in order of preference. */
 	while (*(p += strspn(p, " \t,")) != '\0') {
 		size_t len = strcspn(p, " \t,");
