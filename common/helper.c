@@ -200,13 +200,23 @@ struct helper {
 	 * (a client resending its password, many tabs at once).
 	 */
 	pthread_mutex_t inflight_lock;
+	pthread_cond_t inflight_done;	/* followers were answered */
 	struct job *inflight;
+	int nfollowers;			/* at most FOLLOWERS_PER_QUEUE × [auth] queue */
 	struct pool *pool;		/* NULL: decide in the reading thread */
 	struct counters ctr;
 	time_t started;
 	uint64_t published_us;
 	struct status_writer *status;	/* state.db, opened by the first write */
 };
+
+/*
+ * Requests waiting for an identical one cost memory, not work: up to this
+ * many per place in [auth] queue, then the reader waits for answers
+ * before it reads on (Squid, which never has more than concurrency= in
+ * flight, never gets there).
+ */
+#define FOLLOWERS_PER_QUEUE 4
 
 /* A request waiting on another one's check of the same credentials. */
 struct follower {
@@ -432,6 +442,10 @@ take_followers(struct helper *h, struct job *j)
 		}
 	f = j->followers;
 	j->followers = NULL;
+	for (struct follower *g = f; g != NULL; g = g->next)
+		h->nfollowers--;
+	if (f != NULL)
+		pthread_cond_broadcast(&h->inflight_done);
 	pthread_mutex_unlock(&h->inflight_lock);
 	return f;
 }
@@ -589,6 +603,8 @@ handle(struct helper *h, struct request *req)
 		uint64_t seq = 0;
 
 		pthread_mutex_lock(&h->inflight_lock);
+		while (h->nfollowers >= FOLLOWERS_PER_QUEUE * h->conf->queue)
+			pthread_cond_wait(&h->inflight_done, &h->inflight_lock);
 		if (keyed && req->has_channel) {
 			for (j = h->inflight; j != NULL; j = j->inflight_next)
 				if (memcmp(j->key, key, sizeof(key)) == 0)
@@ -600,6 +616,7 @@ handle(struct helper *h, struct request *req)
 					proto_request_copy(&f->req, req);
 					f->next = j->followers;
 					j->followers = f;
+					h->nfollowers++;
 					pthread_mutex_unlock(&h->inflight_lock);
 					COUNT(h, coalesced);
 					goto out;
@@ -830,6 +847,7 @@ helper_serve(struct engine *engine, const struct helper_opts *opts,
 	pthread_mutex_init(&h.audit_lock, NULL);
 	pthread_mutex_init(&h.out_lock, NULL);
 	pthread_mutex_init(&h.inflight_lock, NULL);
+	pthread_cond_init(&h.inflight_done, NULL);
 	if (opts->mode == HELPER_BASIC)
 		h.cache = cache_new(h.conf, engine_chain(engine));
 	h.pool = pool_new(conf_workers(h.conf), h.conf->queue, &ops);

@@ -28,7 +28,7 @@ status_writer_new(const struct conf *conf)
 		abort();
 	conf_beside_store(conf, "state.db", w->path, sizeof(w->path));
 	w->keep.path = w->path;
-	w->keep.busy_timeout = 1;
+	w->keep.busy_timeout = 0;	/* busy: skipped, the next one is 10 s away */
 	w->keep.schema = state_migrations;
 	return w;
 }
@@ -62,6 +62,8 @@ status_write(struct status_writer *w, pid_t pid, const char *program, time_t sta
 	snprintf(snow, sizeof(snow), "%lld", (long long)now);
 	snprintf(sold, sizeof(sold), "%lld", (long long)now - STATUS_FORGET_S);
 	if (gone) {
+		/* The last word: worth a short wait. */
+		store_set_busy(w->keep.store, 1000);
 		rc = store_write(w->keep.store, "DELETE FROM helpers WHERE pid = ?1", args, 1,
 		    err, sizeof(err));
 	} else {
