@@ -577,6 +577,8 @@ offloaded(const struct helper *h, const struct request *req)
 {
 	if (h->pool == NULL || req->bad || engine_broken(h->engine))
 		return false;
+	if (h->opts->mode == HELPER_BASIC && req->password_len == 0)
+		return false;	/* refused before any lookup */
 	return h->opts->mode == HELPER_BASIC || h->opts->mode == HELPER_GROUP;
 }
 

@@ -124,8 +124,8 @@ channel_and_checks(struct request *req, const char *line, size_t len, char **fie
 		if (*mode == PROTO_CHANNEL_AUTO)
 			*mode = PROTO_CHANNEL_AUTO_SEEN;
 	}
-	/* The request after the channel ID is what Squid bounds. */
-	if (len - (first ? lens[0] + 1 : 0) >= PROTO_LINE_MAX) {
+	/* The request after the channel ID (and its space) is what Squid bounds. */
+	if (len - (first ? (lens[0] < len ? lens[0] + 1 : len) : 0) >= PROTO_LINE_MAX) {
 		set_bad(req, "request line longer than 8192 bytes");
 		return -1;
 	}

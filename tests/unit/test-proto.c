@@ -85,6 +85,9 @@ main(void)
 	ok(req.bad, "empty line is bad");
 	parse("5 alice", PROTO_CHANNEL_YES, 0);
 	ok(req.bad && req.has_channel, "bad line keeps its channel ID");
+	parse("6", PROTO_CHANNEL_YES, 0);
+	ok(req.bad && req.has_channel && strcmp(req.error, "missing user and password fields") == 0,
+	    "a line that is only a channel ID: missing fields, not overlong (%s)", req.error);
 	parse("alice ", PROTO_CHANNEL_AUTO, 0);
 	ok(!req.bad && req.password_len == 0, "empty password parses (engine refuses it)");
 	parse(" secret", PROTO_CHANNEL_AUTO, 0);
