@@ -112,14 +112,20 @@ worker_main(void *arg)
 		w->job = NULL;
 		last = --job->holds == 0;
 		if (w->retired) {
-			/* The supervisor gave up on us: leave quietly. */
-			p->stuck--;
+			/*
+			 * The supervisor gave up on us: leave quietly. While
+			 * stuck counts us, pool_free leaves the pool be.
+			 */
 			pthread_mutex_unlock(&p->lock);
 			if (last)
 				p->ops.release(p->ops.arg, job);
 			p->ops.thread_end(p->ops.arg, tctx);
 			free(w);
-			return NULL;
+			pthread_mutex_lock(&p->lock);
+			p->stuck--;
+			pthread_cond_broadcast(&p->done);
+			pthread_mutex_unlock(&p->lock);
+			return NULL;	/* p may be gone from here on */
 		}
 		p->busy--;
 		if (p->stopping && p->busy == 0)
@@ -130,13 +136,15 @@ worker_main(void *arg)
 		pthread_mutex_lock(&p->lock);
 		pthread_cond_broadcast(&p->done);
 	}
+	pthread_mutex_unlock(&p->lock);
+	p->ops.thread_end(p->ops.arg, tctx);
+	pthread_mutex_lock(&p->lock);
 	unlink_worker(p, w);
 	p->nworkers--;
 	pthread_cond_broadcast(&p->done);
 	pthread_mutex_unlock(&p->lock);
-	p->ops.thread_end(p->ops.arg, tctx);
 	free(w);
-	return NULL;
+	return NULL;	/* p may be gone from here on */
 }
 
 static void
