@@ -187,12 +187,13 @@ static ldap_conncb watch_cb = { watch_add, watch_del, NULL };
 static void
 on_alarm(int sig)
 {
-	int fd = watch_fd;
+	int fd = watch_fd, saved = errno;
 
 	(void)sig;
 	watch_fired = 1;
 	if (fd >= 0)
 		shutdown(fd, SHUT_RDWR);
+	errno = saved;
 }
 
 static pthread_once_t watch_once = PTHREAD_ONCE_INIT;

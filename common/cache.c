@@ -308,7 +308,7 @@ cache_drop(struct cache *c, const uint8_t key[CACHE_KEY_BYTES])
 
 void
 cache_put(struct cache *c, const uint8_t key[CACHE_KEY_BYTES], const struct verdict *v,
-    long long serial)
+    long long serial, uint64_t serial_us)
 {
 	uint64_t now = util_monotonic_us(), ttl;
 	bool positive = v->reason == REASON_OK;
@@ -335,7 +335,9 @@ cache_put(struct cache *c, const uint8_t key[CACHE_KEY_BYTES], const struct verd
 	e->backend = v->backend;
 	e->proven = v->password_proven;
 	e->serial = serial;
-	e->verified_us = e->checked_us = now;
+	e->verified_us = now;
+	/* Trusted as of when the serial was read, not when the check ended. */
+	e->checked_us = serial_us != 0 && serial_us <= now ? serial_us : now;
 	e->fresh_until_us = now + ttl;
 	e->dead_until_us = now + (positive && c->stale_max_us > ttl ? c->stale_max_us : ttl);
 	if (positive && v->valid_until > 0) {

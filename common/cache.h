@@ -69,10 +69,10 @@ void cache_drop(struct cache *cache, const uint8_t key[CACHE_KEY_BYTES]);
 /*
  * Remember v (only ok, bad_password and unknown_user are kept; anything
  * else removes the entry), with serial, the user's change counter read
- * before the check began.
+ * (at monotonic time serial_us; 0: now) before the check began.
  */
 void cache_put(struct cache *cache, const uint8_t key[CACHE_KEY_BYTES],
-    const struct verdict *v, long long serial);
+    const struct verdict *v, long long serial, uint64_t serial_us);
 
 /* Entries held now. */
 uint64_t cache_entries(struct cache *cache);

@@ -251,13 +251,13 @@ flush_locked(struct helper *h)
 {
 	int rc = 0;
 
-	if (h->outlen > 0 && !h->out_failed) {
+	if (h->outlen > 0 && !__atomic_load_n(&h->out_failed, __ATOMIC_RELAXED)) {
 		rc = write_all(h->outfd, h->outbuf, h->outlen);
 		if (rc != 0)
-			h->out_failed = errno != 0 ? errno : EIO;
+			__atomic_store_n(&h->out_failed, errno != 0 ? errno : EIO, __ATOMIC_RELAXED);
 	}
 	h->outlen = 0;
-	return h->out_failed ? -1 : rc;
+	return __atomic_load_n(&h->out_failed, __ATOMIC_RELAXED) ? -1 : rc;
 }
 
 /*
@@ -497,16 +497,19 @@ worker_run(void *arg, void *tctx, struct pool_job *pj)
 	struct verdict v;
 	struct follower *followers;
 	long long serial = -1;
+	uint64_t serial_us = 0;
 	bool have_serial = false;
 
 	/* The counter before the check: a change during it is noticed later. */
-	if (j->keyed)
+	if (j->keyed) {
+		serial_us = util_monotonic_us();
 		have_serial = engine_user_serial(tctx, &j->req, &serial) >= 0;
+	}
 	decide(h, tctx, &j->req, &v);
 	if (j->keyed && v.reason == REASON_BACKEND_DOWN)
 		serve_stale(h, j, serial, have_serial, &v);
 	else if (j->keyed && have_serial)
-		cache_put(h->cache, j->key, &v, serial);
+		cache_put(h->cache, j->key, &v, serial, serial_us);
 	v.latency_us = util_monotonic_us() - j->start_us;
 	if (!pool_claim(h->pool, pj)) {
 		/* Answered BH at the deadline already. */
@@ -669,7 +672,7 @@ handle(struct helper *h, struct request *req)
 		pwhash_zero(&v, sizeof(v));
 out:
 	proto_request_clear(req);
-	return h->out_failed ? -1 : 0;
+	return __atomic_load_n(&h->out_failed, __ATOMIC_RELAXED) ? -1 : 0;
 }
 
 /* The counters as "key=value ..." text: stderr and state.db say the same. */
@@ -735,6 +738,8 @@ publish_counters(struct helper *h, bool final)
 	status_write(h->status, getpid(), h->prog, h->started, buf, final);
 }
 
+static void tick(void *arg);
+
 static int
 helper_loop(struct helper *h, int infd)
 {
@@ -797,6 +802,8 @@ helper_loop(struct helper *h, int infd)
 		/* About to wait for Squid: what was answered goes out now. */
 		if (flush_replies(h) != 0)
 			goto out_closed;
+		if (h->pool == NULL)
+			tick(h);	/* no supervisor thread: its chores, here */
 		ssize_t n = read(infd, buf + end, INBUF - end);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -857,7 +864,21 @@ helper_serve(struct engine *engine, const struct helper_opts *opts,
 		log_warn("cannot start threads; deciding one request at a time");
 	rc = helper_loop(&h, infd);
 	/* Squid closed our input: finish what is in flight, then go. */
-	pool_free(h.pool);
+	if (!pool_free(h.pool)) {
+		/*
+		 * A retired worker is still in a call that does not return; it
+		 * uses the cache, the audit sink and the configuration when it
+		 * does. Record what we have and end the process under it.
+		 */
+		publish_counters(&h, true);
+		if (audit != NULL) {
+			pthread_mutex_lock(&h.audit_lock);
+			audit_flush(audit, true);
+			pthread_mutex_unlock(&h.audit_lock);
+		}
+		log_warn("exiting with a worker still stuck in a call");
+		_exit(rc);
+	}
 	h.pool = NULL;
 	publish_counters(&h, true);
 	status_writer_free(h.status);

@@ -33,21 +33,23 @@ struct pool {
 	uint64_t next_seq, done_seq;
 	uint64_t expired, rejected;
 	bool stopping;
+	uint64_t spawn_warned_us;
 	pthread_t supervisor;
 };
 
 static void *worker_main(void *arg);
 
-/* With the lock held: start one more worker. */
-static void
+/* With the lock held: start one more worker. False if it cannot be. */
+static bool
 spawn(struct pool *p)
 {
 	struct pool_worker *w = calloc(1, sizeof(*w));
 	pthread_attr_t attr;
 	sigset_t all, old;
+	int rc;
 
 	if (w == NULL)
-		return;
+		return false;
 	w->pool = p;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -55,9 +57,15 @@ spawn(struct pool *p)
 	sigfillset(&all);
 	sigdelset(&all, SIGALRM);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&w->thread, &attr, worker_main, w) != 0) {
-		log_error("cannot start a worker thread: %s", strerror(errno));
+	if ((rc = pthread_create(&w->thread, &attr, worker_main, w)) != 0) {
+		/* Said once a minute at most; queued jobs still meet their deadlines. */
+		uint64_t now = util_monotonic_us();
+		if (now - p->spawn_warned_us >= 60000000u || p->spawn_warned_us == 0) {
+			log_error("cannot start a worker thread: %s", strerror(rc));
+			p->spawn_warned_us = now;
+		}
 		free(w);
+		w = NULL;
 	} else {
 		w->next = p->workers;
 		p->workers = w;
@@ -65,6 +73,7 @@ spawn(struct pool *p)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
+	return w != NULL;
 }
 
 static void
@@ -231,7 +240,8 @@ supervisor_main(void *arg)
 		/* Keep enough workers for the queue, within a bound on stuck ones. */
 		while (p->head != NULL && p->idle == 0 && p->nworkers < p->max_workers &&
 		    p->stuck < 4 * p->max_workers && !p->stopping)
-			spawn(p);
+			if (!spawn(p))
+				break;	/* tried again at the next tick */
 		pthread_mutex_unlock(&p->lock);
 		for (struct pool_job *j = queued, *nj; j != NULL; j = nj) {
 			nj = j->next;
@@ -307,11 +317,11 @@ pool_new(int workers, int queue_max, const struct pool_ops *ops)
 	return p;
 }
 
-void
+bool
 pool_free(struct pool *p)
 {
 	if (p == NULL)
-		return;
+		return true;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	pthread_cond_broadcast(&p->work);
@@ -326,7 +336,7 @@ pool_free(struct pool *p)
 	if (p->stuck > 0) {
 		/* They may still touch the pool: leave it to the process's end. */
 		pthread_mutex_unlock(&p->lock);
-		return;
+		return false;
 	}
 	pthread_mutex_unlock(&p->lock);
 	pthread_mutex_destroy(&p->lock);
@@ -334,6 +344,7 @@ pool_free(struct pool *p)
 	pthread_cond_destroy(&p->done);
 	pthread_cond_destroy(&p->wake);
 	free(p);
+	return true;
 }
 
 uint64_t
@@ -360,7 +371,7 @@ pool_submit(struct pool *p, struct pool_job *job)
 	p->tail = job;
 	p->queued++;
 	if (p->idle == 0 && p->nworkers < p->max_workers && p->stuck < 4 * p->max_workers)
-		spawn(p);
+		(void)spawn(p);
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->lock);
 	return seq;

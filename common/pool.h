@@ -72,9 +72,11 @@ struct pool *pool_new(int workers, int queue_max, const struct pool_ops *ops);
 
 /*
  * Stop taking work, let the queued and running jobs finish (each within
- * its deadline), end the threads. Stuck ones are left to themselves.
+ * its deadline), end the threads. Returns false if retired workers are
+ * still stuck in a call: they may still use the pool and whatever their
+ * jobs point to, so the caller must not free those (exit instead).
  */
-void pool_free(struct pool *pool);
+bool pool_free(struct pool *pool);
 
 /*
  * Queue job. Returns its sequence number (for pool_wait; the job may be

@@ -417,9 +417,13 @@ store_user_add(struct store *store, const struct store_user *u, char *err,
 	sqlite3_stmt *st;
 	int rc;
 
+	/*
+	 * The serial starts at random, so that a user deleted and added again
+	 * never comes back with a serial a helper's cache still holds.
+	 */
 	if (sqlite3_prepare_v2(store->db,
 	    "INSERT INTO users (" USER_COLUMNS ") VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)", -1, &st,
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, abs(random() >> 2))", -1, &st,
 	    NULL) != SQLITE_OK)
 		return db_fail(store, "cannot add user", err, errlen);
 	bind_user(st, u);

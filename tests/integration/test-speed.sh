@@ -250,6 +250,14 @@ change "network binding" 'inet pw%20inet 127.0.0.1' "OK reason_=ok" \
 	"ERR reason_=ip_not_allowed Login not allowed from this address" CUTTLE user net add inet 10.9.0.0/16
 change "a cached unknown_user, then the user is added" 'inew pw%20inew 127.0.0.1' \
 	"ERR reason_=unknown_user $G" "OK reason_=ok" add_user inew 'pw inew'
+# Deleted and added again with another password, with no request between
+# the two: the old password must not come back from the cache.
+add_user ire 'old ire' || bail "user add failed"
+change "deleted and added again" 'ire old%20ire 127.0.0.1' "OK reason_=ok" "ERR reason_=bad_password $G" \
+	sh -c "'$T/bin/cuttle' --config '$T/cuttle.conf' user del ire &&
+	    printf 'new ire\n' | '$T/bin/cuttle' --config '$T/cuttle.conf' user add ire --password-stdin"
+ask 'ire new%20ire 127.0.0.1'
+is "$R" "OK reason_=ok" "deleted and added again: the new password is accepted"
 stop_helper
 
 ###########################################################################

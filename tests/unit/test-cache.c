@@ -80,19 +80,19 @@ main(void)
 	decided(&v, REASON_OK);
 	v.password_proven = true;
 	ok(verdict_add_note(&v, "group", "staff") == 0, "a note");
-	cache_put(c, k1, &v, 7);
+	cache_put(c, k1, &v, 7, 0);
 	ok(cache_get(c, k1, &a) == 1 && a.reason == REASON_OK && a.serial == 7 &&
 	    a.password_proven, "an accepted password is kept, with the user's serial");
 	is_str(a.notes, " group=staff", "with its notes");
 	ok(!a.check_due, "just verified: no re-check due");
 	decided(&v, REASON_BAD_PASSWORD);
-	cache_put(c, k2, &v, 7);
+	cache_put(c, k2, &v, 7, 0);
 	ok(cache_get(c, k2, &a) == 1 && a.reason == REASON_BAD_PASSWORD, "a refusal is kept");
 	decided(&v, REASON_LOCKED);
-	cache_put(c, k3, &v, 7);
+	cache_put(c, k3, &v, 7, 0);
 	ok(cache_get(c, k3, &a) == 0, "a state refusal (locked) is not kept");
 	decided(&v, REASON_BACKEND_DOWN);
-	cache_put(c, k2, &v, 7);
+	cache_put(c, k2, &v, 7, 0);
 	ok(cache_get(c, k2, &a) == 0, "a BH for the same key removes the kept refusal");
 	cache_drop(c, k1);
 	ok(cache_get(c, k1, &a) == 0, "dropped: a miss");
@@ -100,11 +100,11 @@ main(void)
 
 	/* LRU: size 3. */
 	decided(&v, REASON_OK);
-	cache_put(c, k1, &v, 1);
-	cache_put(c, k2, &v, 1);
-	cache_put(c, k3, &v, 1);
+	cache_put(c, k1, &v, 1, 0);
+	cache_put(c, k2, &v, 1, 0);
+	cache_put(c, k3, &v, 1, 0);
 	ok(cache_get(c, k1, &a) == 1, "k1 used again");
-	cache_put(c, k4, &v, 1);
+	cache_put(c, k4, &v, 1, 0);
 	ok(cache_entries(c) == 3, "never more than size entries");
 	ok(cache_get(c, k2, &a) == 0, "the least recently used one went");
 	ok(cache_get(c, k1, &a) == 1 && cache_get(c, k3, &a) == 1 && cache_get(c, k4, &a) == 1,
@@ -121,9 +121,9 @@ main(void)
 	conf = cache_conf(1, 1, 100, 60);
 	c = cache_new(conf, "ldap");
 	decided(&v, REASON_OK);
-	cache_put(c, k1, &v, -1);
+	cache_put(c, k1, &v, -1, 0);
 	decided(&v, REASON_BAD_PASSWORD);
-	cache_put(c, k2, &v, -1);
+	cache_put(c, k2, &v, -1, 0);
 	ok(cache_get_stale(c, k2, &a) == 0, "a refusal is never served stale");
 	sleep(1);
 	usleep(100000);
@@ -134,7 +134,7 @@ main(void)
 	/* The account's expiry caps both. */
 	decided(&v, REASON_OK);
 	v.valid_until = (long long)time(NULL) - 1;
-	cache_put(c, k3, &v, -1);
+	cache_put(c, k3, &v, -1, 0);
 	ok(cache_get(c, k3, &a) == 0 && cache_get_stale(c, k3, &a) == 0,
 	    "an account already expired is not answered from the cache, stale or not");
 	cache_free(c);
@@ -150,7 +150,7 @@ main(void)
 	c2 = cache_conf(0, 30, 100, 0);
 	c = cache_new(c2, "sqlite");
 	decided(&v, REASON_OK);
-	cache_put(c, k1, &v, 1);
+	cache_put(c, k1, &v, 1, 0);
 	ok(cache_get(c, k1, &a) == 0, "ttl 0: an accepted password is not kept");
 	cache_free(c);
 	conf_free(c2);
