@@ -45,7 +45,7 @@ struct audit {
 	bool warned;
 	struct pending *p;
 	size_t n;
-	int64_t oldest;		/* when the oldest pending record was made */
+	int64_t oldest;		/* when the oldest pending record was made (monotonic ms) */
 	int64_t pruned_at;
 	uint64_t dropped;
 	/* syslog: our own non-blocking socket, so a stuck daemon never blocks us. */
@@ -73,6 +73,13 @@ struct audit {
 };
 
 static void write_or_keep(struct audit *au, int wait_ms, bool drop);
+
+/* For scheduling: a clock that never steps. */
+static int64_t
+mono_ms(void)
+{
+	return (int64_t)(util_monotonic_us() / 1000u);
+}
 
 int64_t
 audit_now_ms(void)
@@ -355,7 +362,7 @@ audit_record(struct audit *au, const char *user, size_t user_len,
 	p->latency_us = v->latency_us;
 	util_printable(p->detail, sizeof(p->detail), v->detail, strlen(v->detail), 159);
 	if (au->n == 1)
-		au->oldest = now;
+		au->oldest = mono_ms();
 }
 
 int
@@ -365,7 +372,7 @@ audit_due_ms(const struct audit *au)
 
 	if (au->n == 0)
 		return -1;
-	left = au->oldest + AUDIT_FLUSH_MS - audit_now_ms();
+	left = au->oldest + AUDIT_FLUSH_MS - mono_ms();
 	return left < 0 ? 0 : (int)left;
 }
 
@@ -474,7 +481,7 @@ write_or_keep(struct audit *au, int wait_ms, bool drop)
 	 * Not written: keep them a while (the store may just be busy), but
 	 * never let a broken store hold more than a few flush intervals.
 	 */
-	if (drop || now - au->oldest > 10 * AUDIT_FLUSH_MS) {
+	if (drop || mono_ms() - au->oldest > 10 * AUDIT_FLUSH_MS) {
 		uint64_t lost = 0;
 		for (size_t i = 0; i < au->n; i++)
 			lost += au->p[i].count;
@@ -499,7 +506,7 @@ audit_flush(struct audit *au, bool force)
 		pthread_join(au->writer, NULL);
 		au->threaded = false;
 	}
-	if (au->n == 0 || (!force && audit_now_ms() - au->oldest < AUDIT_FLUSH_MS))
+	if (au->n == 0 || (!force && mono_ms() - au->oldest < AUDIT_FLUSH_MS))
 		return;
 	if (au->threaded) {
 		(void)handoff(au);	/* busy writer: they wait for the next turn */
