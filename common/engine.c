@@ -405,16 +405,10 @@ engine_after_reply(struct engine *e, const struct request *req,
 	 * Lockout counting after the reply, so that it never delays one.
 	 * Dry runs (cuttle check) do not come here.
 	 */
-	if (e->lockout != NULL && !req->bad && !req->external && e->setup_error[0] == '\0') {
+	if (e->lockout != NULL && !req->bad && !req->external && e->setup_error[0] == '\0' &&
+	    v->result == RESULT_OK) {
 		lookup_name(e, req, user);
-		if (v->result == RESULT_OK) {
-			lockout_success(e->lockout, user);
-		} else if ((v->reason == REASON_BAD_PASSWORD || v->reason == REASON_UNKNOWN_USER) &&
-		    !allow_listed(e, req) &&
-		    lockout_failure(e->lockout, user, client_address(e, req), req->password,
-		    req->password_len)) {
-			v->flags |= VERDICT_F_REPEAT;
-		}
+		lockout_success(e->lockout, user);
 	}
 	/* Only the local store re-hashes. */
 	if (v->result == RESULT_OK && v->rehash_from[0] != '\0' &&
@@ -424,6 +418,21 @@ engine_after_reply(struct engine *e, const struct request *req,
 		    req->password_len, v);
 	}
 	pwhash_zero(v->rehash_from, sizeof(v->rehash_from));
+}
+
+void
+engine_before_reply(struct engine *e, const struct request *req, struct verdict *v)
+{
+	char user[UTIL_NAME_MAX + 1];
+
+	if (e->lockout == NULL || req->bad || req->external || e->setup_error[0] != '\0' ||
+	    (v->reason != REASON_BAD_PASSWORD && v->reason != REASON_UNKNOWN_USER) ||
+	    allow_listed(e, req))
+		return;
+	lookup_name(e, req, user);
+	if (lockout_failure(e->lockout, user, client_address(e, req), req->password,
+	    req->password_len))
+		v->flags |= VERDICT_F_REPEAT;
 }
 
 int

@@ -55,7 +55,16 @@ const char *engine_chain(const struct engine *engine);
 void engine_decide(struct engine *engine, const struct request *req,
     struct verdict *v);
 
-/* Deferred work once the reply is out (rehash on login). */
+/*
+ * A failed login is counted for automatic lockout before its reply goes
+ * out, so that the next request (which Squid may send the moment it has
+ * the reply) already sees it. Sets VERDICT_F_REPEAT for a repeat. Not for
+ * dry runs.
+ */
+void engine_before_reply(struct engine *engine, const struct request *req,
+    struct verdict *v);
+
+/* Deferred work once the reply is out (rehash, a success clearing lockout). */
 void engine_after_reply(struct engine *engine, const struct request *req,
     struct verdict *v);
 

@@ -510,6 +510,7 @@ worker_run(void *arg, void *tctx, struct pool_job *pj)
 		serve_stale(h, j, serial, have_serial, &v);
 	else if (j->keyed && have_serial)
 		cache_put(h->cache, j->key, &v, serial, serial_us);
+	engine_before_reply(tctx, &j->req, &v);
 	v.latency_us = util_monotonic_us() - j->start_us;
 	if (!pool_claim(h->pool, pj)) {
 		/* Answered BH at the deadline already. */
@@ -665,6 +666,7 @@ handle(struct helper *h, struct request *req)
 		goto out;
 	}
 	decide(h, h->engine, req, &v);
+	engine_before_reply(h->engine, req, &v);
 	v.latency_us = util_monotonic_us() - start;
 	if (emit(h, req, &v, h->more_input) == 0)
 		finish(h, h->engine, req, &v);

@@ -186,7 +186,7 @@ for c in "init" "user add" "user passwd" "user del" "user lock" "user unlock" \
 	"$T/bin/cuttle" help | grep -q "^  cuttle $c" || missing="$missing $c"
 done
 is "$missing" "" "cuttle help lists every command"
-is "$("$T/bin/cuttle" help | grep -c '^  cuttle ')" 29 "29 commands in help"
+is "$("$T/bin/cuttle" help | grep -c '^  cuttle ')" 30 "30 commands in help"
 ok "cuttle help user add shows its options" sh -c "'$T/bin/cuttle' help user add | grep -q -- '--expires YYYY-MM-DD'"
 "$T/bin/cuttle" help frob > /dev/null 2>&1
 is "$?" 2 "help on an unknown command: exit 2"

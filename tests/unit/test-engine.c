@@ -61,6 +61,7 @@ decide(struct engine *e, const char *line)
 
 	proto_parse_basic(&req, line, strlen(line), &mode, 0);
 	engine_decide(e, &req, &v);
+	engine_before_reply(e, &req, &v);
 	proto_format_reply(out, sizeof(out), &req, &v);
 	engine_after_reply(e, &req, &v);
 	out[strlen(out) - 1] = '\0';
