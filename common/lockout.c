@@ -66,6 +66,8 @@ ready(struct lockout *lo)
 	if (lo->key_generation != lo->keep.generation) {
 		size_t len = 0;
 		lo->key_generation = lo->keep.generation;
+		/* Runtime state: commits need not wait for the disk. */
+		store_set_bulk(lo->keep.store);
 		lo->have_key = store_setting_get(lo->keep.store, "tag_key", hex, sizeof(hex),
 		    err, sizeof(err)) == 1 && pwhash_hex2bin(hex, lo->key, sizeof(lo->key), &len) == 0 &&
 		    len == sizeof(lo->key);
@@ -200,7 +202,12 @@ lockout_success(struct lockout *lo, const char *user)
 	const char *args[1] = { user };
 	char err[256];
 
+	struct row r;
+
 	if (lo == NULL || !ready(lo))
+		return;
+	/* Most logins have nothing to clear: a read, no write lock. */
+	if (get(lo, "user", user, &r) != 0 || !r.found)
 		return;
 	ignore_status(store_write(lo->keep.store, "DELETE FROM failures WHERE kind = 'user' AND key = ?1",
 	    args, 1, err, sizeof(err)));
