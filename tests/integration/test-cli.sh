@@ -182,7 +182,7 @@ for c in "init" "user add" "user passwd" "user del" "user lock" "user unlock" \
 	"user disable" "user enable" "user set" "user list" "user show" "user groups" \
 	"user net add" "user net del" "user net list" "group add" "group del" "group list" \
 	"group members" "allow add" "allow del" "allow list" "allow import" "check" \
-	"audit" "audit stats" "audit prune" "audit why" "help"; do
+	"audit" "audit stats" "audit prune" "audit why" "status" "help"; do
 	"$T/bin/cuttle" help | grep -q "^  cuttle $c" || missing="$missing $c"
 done
 is "$missing" "" "cuttle help lists every command"
@@ -190,5 +190,15 @@ is "$("$T/bin/cuttle" help | grep -c '^  cuttle ')" 30 "30 commands in help"
 ok "cuttle help user add shows its options" sh -c "'$T/bin/cuttle' help user add | grep -q -- '--expires YYYY-MM-DD'"
 "$T/bin/cuttle" help frob > /dev/null 2>&1
 is "$?" 2 "help on an unknown command: exit 2"
+
+# cuttle.conf(5)'s file spelling out every default is a valid configuration.
+awk '/^A file that spells out every default:/ { on = 1; next }
+	on && /^\.Bd/ { next } on && /^\.Ed/ { exit } on { print }' \
+	"$(dirname "$0")/../../man/cuttle.conf.5" | sed 's|^path = /var/lib/cuttle/cuttle.db$|path = '"$T"'/defaults/cuttle.db|' > "$T/defaults.conf"
+ok "cuttle.conf(5)'s example of every default has [cache] and [auth] workers" \
+	sh -c "grep -q '^\[cache\]' '$T/defaults.conf' && grep -q '^workers = auto' '$T/defaults.conf'"
+out=$("$T/bin/cuttle" --config "$T/defaults.conf" status 2>&1)
+rc=$?
+ok "... and cuttle reads it without a configuration error (exit $rc: $out)" [ "$rc" -ne 2 ]
 
 done_testing
