@@ -425,9 +425,10 @@ engine_before_reply(struct engine *e, const struct request *req, struct verdict 
 {
 	char user[UTIL_NAME_MAX + 1];
 
+	/* An empty password (which Squid never sends) proves nothing: not counted. */
 	if (e->lockout == NULL || req->bad || req->external || e->setup_error[0] != '\0' ||
 	    (v->reason != REASON_BAD_PASSWORD && v->reason != REASON_UNKNOWN_USER) ||
-	    allow_listed(e, req))
+	    req->password_len == 0 || allow_listed(e, req))
 		return;
 	lookup_name(e, req, user);
 	if (lockout_failure(e->lockout, user, client_address(e, req), req->password,
