@@ -248,8 +248,9 @@ live(struct cache *c, const uint8_t key[CACHE_KEY_BYTES], uint64_t now)
 	return e;
 }
 
-int
-cache_get(struct cache *c, const uint8_t key[CACHE_KEY_BYTES], struct cache_answer *a)
+/* A fresh entry, or with stale an accepted one still within stale_max. */
+static int
+get(struct cache *c, const uint8_t key[CACHE_KEY_BYTES], struct cache_answer *a, bool stale)
 {
 	uint64_t now = util_monotonic_us();
 	struct entry *e;
@@ -257,31 +258,30 @@ cache_get(struct cache *c, const uint8_t key[CACHE_KEY_BYTES], struct cache_answ
 
 	pthread_mutex_lock(&c->lock);
 	e = live(c, key, now);
-	if (e != NULL && now < e->fresh_until_us) {
+	if (e != NULL && !stale && now < e->fresh_until_us) {
 		lru_unlink(c, e);
 		lru_front(c, e);
-		fill(e, now, a);
+		hit = 1;
+	} else if (e != NULL && stale && e->reason == REASON_OK &&
+	    now - e->verified_us < c->stale_max_us) {
 		hit = 1;
 	}
+	if (hit)
+		fill(e, now, a);
 	pthread_mutex_unlock(&c->lock);
 	return hit;
 }
 
 int
+cache_get(struct cache *c, const uint8_t key[CACHE_KEY_BYTES], struct cache_answer *a)
+{
+	return get(c, key, a, false);
+}
+
+int
 cache_get_stale(struct cache *c, const uint8_t key[CACHE_KEY_BYTES], struct cache_answer *a)
 {
-	uint64_t now = util_monotonic_us();
-	struct entry *e;
-	int hit = 0;
-
-	pthread_mutex_lock(&c->lock);
-	e = live(c, key, now);
-	if (e != NULL && e->reason == REASON_OK && now - e->verified_us < c->stale_max_us) {
-		fill(e, now, a);
-		hit = 1;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return hit;
+	return get(c, key, a, true);
 }
 
 void

@@ -63,6 +63,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# chain_exit CMD: at exit, run CMD first, then whatever EXIT trap is set
+# (in the end lib.sh's cleanup, which removes $T).
+chain_exit() {
+	local prev
+	prev=$(trap -p EXIT)
+	prev=${prev#trap -- }
+	prev=${prev% EXIT}
+	eval "prev=${prev:-cleanup}"
+	# shellcheck disable=SC2064 # expand the previous command now
+	trap "$1; $prev" EXIT
+}
+
 # write_conf [EXTRA LINES]: cuttle.conf with fast hashes for tests.
 write_conf() {
 	cat > "$T/cuttle.conf" <<CONF

@@ -66,14 +66,8 @@ slapd_cleanup() {
 	return 0
 }
 
-# Chain in front of whatever EXIT trap is there (lib.sh's cleanup removes
-# $T, so the slapds must be gone first).
-_slapd_prev_trap=$(trap -p EXIT)
-_slapd_prev_trap=${_slapd_prev_trap#trap -- }
-_slapd_prev_trap=${_slapd_prev_trap% EXIT}
-eval "_slapd_prev_trap=${_slapd_prev_trap:-cleanup}"
-# shellcheck disable=SC2064 # expand the previous command now
-trap "slapd_cleanup; $_slapd_prev_trap" EXIT
+# The slapds must be gone before lib.sh's cleanup removes $T.
+chain_exit slapd_cleanup
 
 _slapd_b64() { printf '%s' "$1" | base64 -w0; }
 

@@ -21,12 +21,7 @@ speed_cleanup() {
 	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
 	return 0
 }
-_speed_prev_trap=$(trap -p EXIT)
-_speed_prev_trap=${_speed_prev_trap#trap -- }
-_speed_prev_trap=${_speed_prev_trap% EXIT}
-eval "_speed_prev_trap=${_speed_prev_trap:-cleanup}"
-# shellcheck disable=SC2064 # expand the previous command now
-trap "speed_cleanup; $_speed_prev_trap" EXIT
+chain_exit speed_cleanup
 
 # The main store, with fast hashes ($T/cuttle.conf) and no automatic
 # lockout (many wrong passwords are sent on purpose).
