@@ -225,7 +225,7 @@ cmd_init(struct admin *a, int argc, char **argv)
 	conf_audit_path(a->conf, audit, sizeof(audit));
 	if ((afrom = init_db(audit, audit_migrations, gid, a->conf->busy_timeout, NULL)) < 0)
 		return EXIT_STORE;
-	report(audit, afrom, 2);
+	report(audit, afrom, store_schema_latest(audit_migrations));
 	conf_beside_store(a->conf, "state.db", state, sizeof(state));
 	if ((afrom = init_db(state, state_migrations, gid, a->conf->busy_timeout, &st)) < 0)
 		return EXIT_STORE;
@@ -233,6 +233,6 @@ cmd_init(struct admin *a, int argc, char **argv)
 	store_close(st);
 	if (rc != 0)
 		return EXIT_STORE;
-	report(state, afrom, 1);
+	report(state, afrom, store_schema_latest(state_migrations));
 	return EXIT_DONE;
 }

@@ -41,6 +41,12 @@ schema_version(const struct store_migration *schema)
 }
 
 int
+store_schema_latest(const struct store_migration *schema)
+{
+	return schema_version(schema);
+}
+
+int
 store_schema_version(void)
 {
 	return schema_version(store_migrations);

@@ -22,7 +22,9 @@ extern const struct store_migration store_migrations[];	/* cuttle.db */
 extern const struct store_migration audit_migrations[];	/* audit.db */
 extern const struct store_migration state_migrations[];	/* state.db */
 
-/* The schema version this build writes and reads. */
+/* The version the migrations in schema bring a database to. */
+int store_schema_latest(const struct store_migration *schema);
+/* The schema version of cuttle.db this build writes and reads. */
 int store_schema_version(void);
 
 enum store_status {
