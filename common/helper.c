@@ -830,13 +830,6 @@ out_closed:
 }
 
 int
-helper_run(struct engine *engine, const struct helper_opts *opts,
-    struct audit *audit, int infd, int outfd)
-{
-	return helper_serve(engine, opts, audit, "helper", infd, outfd);
-}
-
-int
 helper_serve(struct engine *engine, const struct helper_opts *opts,
     struct audit *audit, const char *prog, int infd, int outfd)
 {

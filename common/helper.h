@@ -24,19 +24,13 @@ struct helper_opts {
 
 /*
  * Read request lines from infd, decide each with engine, write one reply
- * per line to outfd (flushed per reply), and record each decision in
- * audit (may be NULL) once the reply is out. Returns the exit status: 0 at
- * EOF, 1 if the replies can no longer be written.
- */
-int helper_run(struct engine *engine, const struct helper_opts *opts,
-    struct audit *audit, int infd, int outfd);
-
-/*
- * The same, for the program prog: requests that wait on Argon2 or a
- * directory go to worker threads ([auth] workers), answered as soon as
- * decided when they carry channel IDs and in order otherwise; Basic
- * verdicts are kept in the credential cache ([cache]); counters are
- * written to stderr on SIGUSR1 and to state.db every HELPER_PUBLISH_MS.
+ * per line to outfd, and record each decision in audit (may be NULL).
+ * Requests that wait on Argon2 or a directory go to worker threads
+ * ([auth] workers), answered as soon as decided when they carry channel
+ * IDs and in order otherwise; Basic verdicts are kept in the credential
+ * cache ([cache]); prog's counters go to stderr on SIGUSR1 and to state.db
+ * every HELPER_PUBLISH_MS. Returns the exit status: 0 at EOF, 1 if the
+ * replies can no longer be written.
  */
 int helper_serve(struct engine *engine, const struct helper_opts *opts,
     struct audit *audit, const char *prog, int infd, int outfd);
