@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -559,12 +558,7 @@ writer_main(void *arg)
 void
 audit_start_writer(struct audit *au)
 {
-	sigset_t all, old;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	au->threaded = pthread_create(&au->writer, NULL, writer_main, au) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	au->threaded = util_thread_start(&au->writer, false, writer_main, au) == 0;
 }
 
 uint64_t

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,20 +43,12 @@ static bool
 spawn(struct pool *p)
 {
 	struct pool_worker *w = calloc(1, sizeof(*w));
-	pthread_attr_t attr;
-	sigset_t all, old;
 	int rc;
 
 	if (w == NULL)
 		return false;
 	w->pool = p;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* Signals (SIGUSR1, SIGTERM) are for the main thread, not workers. */
-	sigfillset(&all);
-	sigdelset(&all, SIGALRM);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if ((rc = pthread_create(&w->thread, &attr, worker_main, w)) != 0) {
+	if ((rc = util_thread_start(&w->thread, true, worker_main, w)) != 0) {
 		/* Said once a minute at most; queued jobs still meet their deadlines. */
 		uint64_t now = util_monotonic_us();
 		if (now - p->spawn_warned_us >= 60000000u || p->spawn_warned_us == 0) {
@@ -71,8 +62,6 @@ spawn(struct pool *p)
 		p->workers = w;
 		p->nworkers++;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 	return w != NULL;
 }
 
@@ -291,8 +280,6 @@ pool_new(int workers, int queue_max, const struct pool_ops *ops)
 {
 	struct pool *p = calloc(1, sizeof(*p));
 	pthread_condattr_t ca;
-	sigset_t all, old;
-	int rc;
 
 	if (p == NULL)
 		return NULL;
@@ -306,11 +293,11 @@ pool_new(int workers, int queue_max, const struct pool_ops *ops)
 	p->ops = *ops;
 	p->max_workers = workers < 1 ? 1 : workers;
 	p->queue_max = queue_max < 1 ? 1 : queue_max;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&p->supervisor, NULL, supervisor_main, p);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if (util_thread_start(&p->supervisor, false, supervisor_main, p) != 0) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->work);
+		pthread_cond_destroy(&p->done);
+		pthread_cond_destroy(&p->wake);
 		free(p);
 		return NULL;
 	}

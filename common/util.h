@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <time.h>
 
 #define WUR __attribute__((warn_unused_result))
@@ -62,6 +63,13 @@ time_t util_now(void);
  * also keeps other processes of the same user from ptrace-reading us).
  */
 void util_no_core_dumps(void);
+
+/*
+ * Start a thread (detached or not) that takes no signal but SIGALRM, which
+ * the LDAP watchdog sends to one thread by its id: SIGUSR1 and the rest are
+ * for the thread reading requests. Returns pthread_create's status.
+ */
+int util_thread_start(pthread_t *thread, bool detached, void *(*fn)(void *), void *arg) WUR;
 
 /* Monotonic clock in microseconds. */
 uint64_t util_monotonic_us(void);
