@@ -695,6 +695,44 @@ retry_or_fail(struct ldap_ctx *ctx)
 	ctx->reused = false;
 }
 
+/* What one request asks the directory: the fields its kind uses. */
+struct ask {
+	const char *user;
+	const char *password;		/* verify */
+	size_t len;
+	struct verdict *v;
+	int (*fn)(const char *group, void *arg);	/* groups */
+	void *arg;
+	const char *group;		/* in_group */
+};
+
+/*
+ * Ask on the current server, failing over on server trouble while the
+ * deadline allows. *gave_up_r (may be NULL) tells whether the servers
+ * and the time ran out rather than an answer or an open circuit ending it.
+ */
+static enum backend_result
+with_failover(struct ldap_ctx *ctx, const struct ask *q, const struct op *op,
+    enum backend_result (*once)(struct ldap_ctx *ctx, const struct ask *q,
+    const struct op *op), bool *gave_up_r)
+{
+	enum backend_result br = BACKEND_DOWN;
+
+	if (gave_up_r != NULL)
+		*gave_up_r = false;
+	for (int attempt = 0; attempt <= ctx->nservers + 1; attempt++) {
+		br = once(ctx, q, op);
+		if (br != BACKEND_DOWN || ctx->cur < 0)
+			return br;
+		retry_or_fail(ctx);
+		if (util_monotonic_us() >= op->deadline)
+			break;
+	}
+	if (gave_up_r != NULL)
+		*gave_up_r = true;
+	return BACKEND_DOWN;
+}
+
 /*
  * The attribute a template compares the name with: "(uid=%s)" → uid,
  * "uid=%s,ou=people" → uid. False when there is not exactly one %s or it
@@ -950,10 +988,12 @@ template_login(struct ldap_ctx *ctx, const char *dn, const char *user, const str
 
 /* One attempt on the current server: find the DN and check the password. */
 static enum backend_result
-verify_once(struct ldap_ctx *ctx, const char *user, const char *pw, size_t len,
-    struct verdict *v, const struct op *op)
+verify_once(struct ldap_ctx *ctx, const struct ask *q, const struct op *op)
 {
 	const struct conf *c = ctx->conf;
+	const char *user = q->user, *pw = q->password;
+	size_t len = q->len;
+	struct verdict *v = q->v;
 	char dn[DN_MAX];
 	enum backend_result br;
 
@@ -986,21 +1026,17 @@ ldapb_verify(void *vctx, const char *user, const char *password, size_t len,
 	struct op op = {
 		util_monotonic_us() + seconds_us(ctx->conf->ldap_deadline), err, errlen
 	};
+	struct ask q = { user, password, len, v, NULL, NULL, NULL };
 	enum backend_result br;
+	bool gave_up;
 
 	(void)acct;
 	/* An empty password would be an anonymous bind, which succeeds. */
 	if (len == 0)
 		return BACKEND_BAD_PASSWORD;
-	/* Fail over on server trouble while the deadline allows. */
-	for (int attempt = 0; attempt <= ctx->nservers + 1; attempt++) {
-		br = verify_once(ctx, user, password, len, v, &op);
-		if (br != BACKEND_DOWN || ctx->cur < 0)
-			return br;
-		retry_or_fail(ctx);
-		if (util_monotonic_us() >= op.deadline)
-			break;
-	}
+	br = with_failover(ctx, &q, &op, verify_once, &gave_up);
+	if (!gave_up)
+		return br;
 	if (util_monotonic_us() >= op.deadline) {
 		char cause[160];
 		snprintf(cause, sizeof(cause), "%s", op.err);
@@ -1110,10 +1146,12 @@ search(struct ldap_ctx *ctx, const char *base, int scope, const char *filter,
 
 /* The groups of one user, on the current server. */
 static enum backend_result
-groups_once(struct ldap_ctx *ctx, const char *user,
-    int (*fn)(const char *group, void *arg), void *arg, const struct op *op)
+groups_once(struct ldap_ctx *ctx, const struct ask *q, const struct op *op)
 {
 	const struct conf *c = ctx->conf;
+	const char *user = q->user;
+	int (*fn)(const char *group, void *arg) = q->fn;
+	void *arg = q->arg;
 	char dn[DN_MAX], filter[FILTER_MAX], *attrs[2] = { NULL, NULL };
 	const char *why, *base;
 	LDAPMessage *res = NULL;
@@ -1166,25 +1204,17 @@ ldapb_groups(void *vctx, const char *user,
 	struct op op = {
 		util_monotonic_us() + seconds_us(ctx->conf->ldap_deadline), err, errlen
 	};
-	enum backend_result br = BACKEND_DOWN;
+	struct ask q = { user, NULL, 0, NULL, fn, arg, NULL };
 
-	for (int attempt = 0; attempt <= ctx->nservers + 1; attempt++) {
-		br = groups_once(ctx, user, fn, arg, &op);
-		if (br != BACKEND_DOWN || ctx->cur < 0)
-			return br;
-		retry_or_fail(ctx);
-		if (util_monotonic_us() >= op.deadline)
-			break;
-	}
-	return br;
+	return with_failover(ctx, &q, &op, groups_once, NULL);
 }
 
 /* One membership test with a group filter that names the group (%g). */
 static enum backend_result
-in_group_once(struct ldap_ctx *ctx, const char *user, const char *group,
-    const struct op *op)
+in_group_once(struct ldap_ctx *ctx, const struct ask *q, const struct op *op)
 {
 	const struct conf *c = ctx->conf;
+	const char *user = q->user, *group = q->group;
 	char dn[DN_MAX] = "", filter[FILTER_MAX], *attrs[] = { LDAP_NO_ATTRS, NULL };
 	const char *why, *base;
 	LDAPMessage *res = NULL;
@@ -1226,17 +1256,9 @@ ldapb_in_group(void *vctx, const char *user, const char *group, char *err,
 	struct op op = {
 		util_monotonic_us() + seconds_us(ctx->conf->ldap_deadline), err, errlen
 	};
-	enum backend_result br = BACKEND_DOWN;
+	struct ask q = { user, NULL, 0, NULL, NULL, NULL, group };
 
-	for (int attempt = 0; attempt <= ctx->nservers + 1; attempt++) {
-		br = in_group_once(ctx, user, group, &op);
-		if (br != BACKEND_DOWN || ctx->cur < 0)
-			return br;
-		retry_or_fail(ctx);
-		if (util_monotonic_us() >= op.deadline)
-			break;
-	}
-	return br;
+	return with_failover(ctx, &q, &op, in_group_once, NULL);
 }
 
 struct allow_cb {
