@@ -398,3 +398,30 @@ admin_check_comment(const char *cmd, const char *comment)
 			return admin_usage(cmd, "--comment contains a control character");
 	return 0;
 }
+
+int
+admin_list(struct admin *a, const char *sql, const char *const *args, int nargs,
+    int (*row)(const char *const *cols, int ncols, void *ctx), struct admin_list *list)
+{
+	struct store *st;
+	char err[512];
+	int ex, rc;
+
+	if ((st = admin_open_store(a, &ex)) == NULL)
+		return ex;
+	rc = store_read(st, sql, args, nargs, row, list, err, sizeof(err));
+	store_close(st);
+	if (rc != STORE_OK) {
+		admin_err("%s", err);
+		return EXIT_STORE;
+	}
+	admin_list_end(list);
+	return EXIT_DONE;
+}
+
+void
+admin_list_end(const struct admin_list *list)
+{
+	if (list->json)
+		fputs(list->count == 0 ? "[]\n" : "\n]\n", stdout);
+}

@@ -132,6 +132,25 @@ int admin_write(struct admin *a, int (*fn)(struct store *st, void *ctx,
 int admin_add_memberships(struct store *st, const char *user,
     const char **groups, int n, char *err, size_t errlen);
 
+/*
+ * A listing: a table with a header, or a JSON array with one element per
+ * row. Row printers take a context that starts with this.
+ */
+struct admin_list {
+	bool json;
+	int count;	/* rows printed so far */
+};
+
+/*
+ * Print the rows sql returns (row prints one, with list as its context),
+ * then end the listing. Returns an exit status (errors printed).
+ */
+int admin_list(struct admin *a, const char *sql, const char *const *args, int nargs,
+    int (*row)(const char *const *cols, int ncols, void *ctx), struct admin_list *list);
+
+/* End a listing: close its JSON array ("[]" when there were no rows). */
+void admin_list_end(const struct admin_list *list);
+
 /* Write s as a JSON string. */
 void admin_json_string(FILE *f, const char *s);
 

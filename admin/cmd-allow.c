@@ -170,15 +170,11 @@ cmd_allow_del(struct admin *a, int argc, char **argv)
 	return ex;
 }
 
-struct list_ctx {
-	bool json;
-	int count;
-};
 
 static int
 print_entry(const char *const *c, int n, void *vctx)
 {
-	struct list_ctx *ctx = vctx;
+	struct admin_list *ctx = vctx;
 	char exp[32] = "-", created[32];
 
 	(void)n;
@@ -216,11 +212,9 @@ cmd_allow_list(struct admin *a, int argc, char **argv)
 		{ "--json", NULL, &json, NULL, NULL, 0 },
 		{ NULL, NULL, NULL, NULL, NULL, 0 },
 	};
-	struct list_ctx ctx = { false, 0 };
+	struct admin_list ctx = { false, 0 };
 	const char *args[1];
-	struct store *st;
-	char err[512];
-	int ex, rc;
+	int ex;
 
 	if ((ex = admin_parse("allow list", argc, argv, opts, NULL, 0, 0)) != 0)
 		return ex;
@@ -228,19 +222,8 @@ cmd_allow_list(struct admin *a, int argc, char **argv)
 		return ex;
 	ctx.json = json;
 	args[0] = list;
-	if ((st = admin_open_store(a, &ex)) == NULL)
-		return ex;
-	rc = store_read(st, "SELECT list, cidr, comment, expires, created FROM allow "
-	    "WHERE ?1 IS NULL OR list = ?1 ORDER BY list, cidr", args, 1, print_entry, &ctx,
-	    err, sizeof(err));
-	store_close(st);
-	if (rc != STORE_OK) {
-		admin_err("%s", err);
-		return EXIT_STORE;
-	}
-	if (json)
-		fputs(ctx.count == 0 ? "[]\n" : "\n]\n", stdout);
-	return EXIT_DONE;
+	return admin_list(a, "SELECT list, cidr, comment, expires, created FROM allow "
+	    "WHERE ?1 IS NULL OR list = ?1 ORDER BY list, cidr", args, 1, print_entry, &ctx);
 }
 
 /* Read every entry of file (or stdin for "-"); all or nothing. */

@@ -105,8 +105,7 @@ cmd_group_del(struct admin *a, int argc, char **argv)
 }
 
 struct print_ctx {
-	bool json;
-	int count;
+	struct admin_list l;	/* first: admin_list passes it to print_row */
 	const char *header;
 };
 
@@ -116,8 +115,8 @@ print_row(const char *const *c, int n, void *vctx)
 {
 	struct print_ctx *ctx = vctx;
 
-	if (ctx->json) {
-		fputs(ctx->count == 0 ? "[\n" : ",\n", stdout);
+	if (ctx->l.json) {
+		fputs(ctx->l.count == 0 ? "[\n" : ",\n", stdout);
 		if (n == 1) {
 			admin_json_string(stdout, c[0]);
 		} else {
@@ -128,14 +127,14 @@ print_row(const char *const *c, int n, void *vctx)
 			fputs("}", stdout);
 		}
 	} else {
-		if (ctx->count == 0 && ctx->header != NULL)
+		if (ctx->l.count == 0 && ctx->header != NULL)
 			printf("%s\n", ctx->header);
 		if (n == 1)
 			printf("%s\n", c[0]);
 		else
 			printf("%-24s %7s  %s\n", c[0], c[1], c[2]);
 	}
-	ctx->count++;
+	ctx->l.count++;
 	return 0;
 }
 
@@ -143,23 +142,10 @@ static int
 print_query(struct admin *a, const char *sql, const char *arg, bool json,
     const char *header)
 {
-	struct print_ctx ctx = { json, 0, header };
+	struct print_ctx ctx = { { json, 0 }, header };
 	const char *args[1] = { arg };
-	struct store *st;
-	char err[512];
-	int ex, rc;
 
-	if ((st = admin_open_store(a, &ex)) == NULL)
-		return ex;
-	rc = store_read(st, sql, args, arg != NULL ? 1 : 0, print_row, &ctx, err, sizeof(err));
-	store_close(st);
-	if (rc != STORE_OK) {
-		admin_err("%s", err);
-		return EXIT_STORE;
-	}
-	if (json)
-		fputs(ctx.count == 0 ? "[]\n" : "\n]\n", stdout);
-	return EXIT_DONE;
+	return admin_list(a, sql, args, arg != NULL ? 1 : 0, print_row, &ctx.l);
 }
 
 int

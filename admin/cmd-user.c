@@ -509,8 +509,7 @@ print_json(const struct store_user *u, long long now)
 }
 
 struct list_ctx {
-	bool json;
-	int count;
+	struct admin_list l;
 	long long now;
 };
 
@@ -520,17 +519,17 @@ list_one(const struct store_user *u, void *vctx)
 	struct list_ctx *ctx = vctx;
 	char exp[32] = "-";
 
-	if (ctx->json) {
-		fputs(ctx->count == 0 ? "[\n" : ",\n", stdout);
+	if (ctx->l.json) {
+		fputs(ctx->l.count == 0 ? "[\n" : ",\n", stdout);
 		print_json(u, ctx->now);
 	} else {
-		if (ctx->count == 0)
+		if (ctx->l.count == 0)
 			printf("%-24s %-9s %-20s %s\n", "NAME", "STATE", "EXPIRES", "COMMENT");
 		if (u->expires != 0)
 			util_format_time((time_t)u->expires, exp);
 		printf("%-24s %-9s %-20s %s\n", u->name, user_state(u, ctx->now), exp, u->comment);
 	}
-	ctx->count++;
+	ctx->l.count++;
 	return 0;
 }
 
@@ -538,14 +537,14 @@ int
 cmd_user_list(struct admin *a, int argc, char **argv)
 {
 	struct user_opts o;
-	struct list_ctx ctx = { false, 0, (long long)util_now() };
+	struct list_ctx ctx = { { false, 0 }, (long long)util_now() };
 	struct store *st;
 	char err[512];
 	int ex;
 
 	if ((ex = parse_opts("user list", argc, argv, O_JSON, &o)) != 0)
 		return ex;
-	ctx.json = o.json;
+	ctx.l.json = o.json;
 	if ((st = admin_open_store(a, &ex)) == NULL)
 		return ex;
 	if (store_user_foreach(st, list_one, &ctx, err, sizeof(err)) != STORE_OK) {
@@ -554,8 +553,7 @@ cmd_user_list(struct admin *a, int argc, char **argv)
 		return EXIT_STORE;
 	}
 	store_close(st);
-	if (o.json)
-		fputs(ctx.count == 0 ? "[]\n" : "\n]\n", stdout);
+	admin_list_end(&ctx.l);
 	return EXIT_DONE;
 }
 
