@@ -61,6 +61,39 @@ main(void)
 	ok(load_text(c, "[hash]\nmemlimit = 1K\n", err, sizeof(err)) != 0, "memlimit below 8K refused");
 	ok(load_text(c, "[hash]\nopslimit = fast\n", err, sizeof(err)) != 0, "bad opslimit refused");
 	ok(load_text(c, "[auth]\nbackend = mysql\n", err, sizeof(err)) != 0, "unknown backend refused");
+
+	/* [auth] workers, deadline, queue and [cache]: defaults, values, refusals. */
+	{
+		struct conf *d = conf_new();
+		ok(d->workers == 0 && conf_workers(d) >= 1 && d->deadline_ms == 10000 &&
+		    d->queue == 256, "[auth] defaults: workers auto (%d here), deadline 10s, queue 256",
+		    conf_workers(d));
+		ok(d->cache_ttl == 60 && d->cache_negative_ttl == 30 && d->cache_size == 65536 &&
+		    conf_stale_max(d) == 0, "[cache] defaults: 60s, 30s, 65536, stale off for sqlite");
+		ok(conf_set(d, "auth", "backend", "ldap", &e) == 0 && conf_stale_max(d) == 3600,
+		    "stale_max auto is 1h with ldap");
+		conf_free(d);
+	}
+	ok(load_text(c, "[auth]\nworkers = 3\ndeadline = 2s\nqueue = 9\n[cache]\nttl = 5m\n"
+	    "negative_ttl = 0\nsize = 10\nstale_max = 2h\n", err, sizeof(err)) == 0 &&
+	    c->workers == 3 && conf_workers(c) == 3 && c->deadline_ms == 2000 && c->queue == 9 &&
+	    c->cache_ttl == 300 && c->cache_negative_ttl == 0 && c->cache_size == 10 &&
+	    conf_stale_max(c) == 7200, "[auth] and [cache] values read");
+	ok(load_text(c, "[auth]\nworkers = 0\n", err, sizeof(err)) != 0 &&
+	    strstr(err, ":2: workers: workers must be auto or 1 to 256") != NULL,
+	    "workers 0 refused, naming the line and the range (%s)", err);
+	ok(load_text(c, "[auth]\ndeadline = 0s\n", err, sizeof(err)) != 0 &&
+	    strstr(err, "deadline must be from 1s to 300s") != NULL, "deadline 0 refused (%s)", err);
+	ok(load_text(c, "[auth]\nqueue = many\n", err, sizeof(err)) != 0 &&
+	    strstr(err, "queue must be 1 to 100000") != NULL, "queue 'many' refused (%s)", err);
+	ok(load_text(c, "[cache]\nttl = 8d\n", err, sizeof(err)) != 0 &&
+	    strstr(err, "must be from 0 (off) to 7d") != NULL, "ttl past 7d refused (%s)", err);
+	ok(load_text(c, "[cache]\nstale_max = soon\n", err, sizeof(err)) != 0,
+	    "stale_max 'soon' refused (%s)", err);
+	ok(load_text(c, "[cache]\nsize = -1\n", err, sizeof(err)) != 0 &&
+	    strstr(err, "size must be 0 (off)") != NULL, "negative size refused (%s)", err);
+	ok(load_text(c, "[cache]\nhits = 1\n", err, sizeof(err)) != 0 &&
+	    strstr(err, "unknown key 'hits' in [cache]") != NULL, "unknown [cache] key refused");
 	ok(load_text(c, "[store\n", err, sizeof(err)) != 0 && strstr(err, "malformed section") != NULL,
 	    "malformed header refused");
 	ok(conf_load(c, "/nonexistent/cuttle.conf", false, err, sizeof(err)) == 0,
